@@ -1,0 +1,30 @@
+# Two commands set up a fresh machine: `make run` and `make test`. Each creates .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SCENARIO ?= demo
+
+.PHONY: run test bench lint clean
+
+$(BIN)/activate: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(BIN)/activate
+
+run: $(BIN)/activate
+	$(BIN)/resilience show $(SCENARIO)
+
+test: $(BIN)/activate
+	$(BIN)/python -m pytest
+
+bench: $(BIN)/activate
+	$(BIN)/python -m pytest benchmarks --benchmark-enable --benchmark-only --benchmark-columns=min,mean,max,rounds
+
+lint: $(BIN)/activate
+	$(BIN)/ruff check resilience kernels tests benchmarks
+	$(BIN)/ruff format --check resilience kernels tests benchmarks
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .hypothesis .benchmarks .mypy_cache .ruff_cache

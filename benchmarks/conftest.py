@@ -1,0 +1,1 @@
+"""Benchmarks run only under `make bench` (pytest-benchmark enabled, tests/ not collected)."""

@@ -1,0 +1,227 @@
+"""The ``resilience`` command line.
+
+Shape (after pyupgrade): ``main(argv) -> int`` runs one command and returns its exit code;
+``python -m resilience`` and the console script both call it. Any `ResilienceError` becomes one
+clear message on stderr and exit code 2; usage errors also exit 2; no traceback reaches a user
+for bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+
+import click
+import tomli_w
+from rich.console import Console
+from rich.table import Table
+
+from resilience.catalog import list_scenarios
+from resilience.compiler import compile_network
+from resilience.errors import ResilienceError, ScenarioError
+from resilience.exposure import consumer_exposures
+from resilience.loader import LoadedScenario, load_scenario
+from resilience.network import NODE_KIND_CODES, Network
+from resilience.schema import Scenario
+
+__all__ = ["cli", "main"]
+
+EXIT_BAD_INPUT = 2
+
+_set_option = click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a scenario value, e.g. --set scenario.replications=500 (repeatable).",
+)
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="resilience")
+def cli() -> None:
+    """Supply-chain resilience simulation: chips, critical minerals and LNG under disruption."""
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True)
+@_set_option
+def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
+    """Check scenario FILES (paths or shipped names); report every problem."""
+    failed: list[ScenarioError] = []
+    console = _console()
+    for target in files:
+        try:
+            loaded = load_scenario(target, overrides)
+            network = compile_network(loaded.scenario)
+        except ScenarioError as error:
+            failed.append(error)
+            continue
+        console.print(
+            f"ok {loaded.files[0]}: {network.n_nodes} nodes, {network.n_lanes} lanes, "
+            f"{len(network.disruption_ids)} disruptions, {len(network.hazard_ids)} hazards"
+        )
+    if failed:
+        problems = [problem for error in failed for problem in error.problems]
+        raise ScenarioError(problems)
+
+
+@cli.command()
+@click.argument("file")
+@_set_option
+def show(file: str, overrides: tuple[str, ...]) -> None:
+    """Describe the network of FILE: nodes, lanes and each consumer's exposure."""
+    loaded = load_scenario(file, overrides)
+    network = compile_network(loaded.scenario)
+    _print_network(_console(), loaded, network)
+
+
+@cli.command()
+@click.argument("file")
+@_set_option
+def resolve(file: str, overrides: tuple[str, ...]) -> None:
+    """Print FILE fully resolved (extends and --set applied, defaults filled) as TOML."""
+    loaded = load_scenario(file, overrides)
+    click.echo(resolved_toml(loaded.scenario), nl=False)
+
+
+@cli.command(name="list")
+def list_command() -> None:
+    """List the shipped scenarios (use their names wherever a FILE is expected)."""
+    table = Table(title="Shipped scenarios", show_lines=False)
+    table.add_column("name", style="bold")
+    table.add_column("title")
+    table.add_column("description", overflow="fold")
+    for item in list_scenarios():
+        table.add_row(item.name, item.title, item.description)
+    _console().print(table)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editor completion)."""
+    document = Scenario.model_json_schema(by_alias=True)
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "resilience scenario"
+    click.echo(json.dumps(document, indent=2))
+
+
+def resolved_toml(scenario: Scenario) -> str:
+    """The resolved scenario as TOML text (absent optional values left out)."""
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return tomli_w.dumps(data)
+
+
+def _print_network(console: Console, loaded: LoadedScenario, network: Network) -> None:
+    scenario = loaded.scenario
+    meta = scenario.scenario
+    console.print(f"[bold]{meta.name}[/bold]  ({loaded.files[0]})")
+    if meta.description:
+        console.print(meta.description)
+    console.print(
+        f"{network.n_nodes} nodes, {network.n_lanes} lanes, {len(network.chokepoint_ids)} "
+        f"chokepoints, {len(network.disruption_ids)} disruptions, {len(network.hazard_ids)} "
+        f"hazards; horizon {meta.horizon_days} days, {meta.replications} replications, "
+        f"seed {meta.seed}"
+    )
+
+    nodes = Table(title="Capacity by country and commodity (units/day; consumers: demand)")
+    nodes.add_column("country")
+    nodes.add_column("commodity")
+    nodes.add_column("unit")
+    for kind in NODE_KIND_CODES:
+        nodes.add_column(kind, justify="right")
+    cells: dict[tuple[str, str], dict[str, float]] = {}
+    for node in scenario.nodes.values():
+        row = cells.setdefault((node.country, node.commodity), dict.fromkeys(NODE_KIND_CODES, 0.0))
+        if node.kind == "consumer":
+            row[node.kind] += node.demand.mean_per_day if node.demand else 0.0
+        elif node.kind == "storage":
+            row[node.kind] += node.inventory.initial or 0.0
+        else:
+            row[node.kind] += node.capacity_per_day or 0.0
+    for (country, commodity), row in sorted(cells.items()):
+        nodes.add_row(
+            country,
+            commodity,
+            scenario.commodities[commodity].unit,
+            *(f"{row[kind]:,.4g}" if row[kind] else "" for kind in NODE_KIND_CODES),
+        )
+    console.print(nodes)
+
+    lanes = Table(title="Lanes")
+    for column in ("lane", "from", "to", "commodity", "days", "capacity/day", "share", "via"):
+        lanes.add_column(column, justify="right" if column in ("days", "share") else "left")
+    for lane_id, lane in scenario.lanes.items():
+        row_index = network.lane_row[lane_id]
+        capacity = lane.capacity_per_day
+        lanes.add_row(
+            lane_id,
+            lane.from_,
+            lane.to,
+            lane.commodity,
+            str(lane.lead_time_days),
+            "unbounded" if capacity is None else f"{capacity:,.4g}",
+            f"{network.lane_share[row_index]:.2f}",
+            ", ".join(lane.chokepoints),
+        )
+    console.print(lanes)
+
+    exposure = Table(title="Consumer exposure (share of normal supply)")
+    exposure.add_column("consumer")
+    exposure.add_column("commodity")
+    exposure.add_column("made in")
+    exposure.add_column("passes")
+    for item in consumer_exposures(network):
+        exposure.add_row(
+            item.consumer,
+            item.commodity,
+            ", ".join(f"{k} {v:.0%}" for k, v in item.by_country.items()),
+            ", ".join(f"{k} {v:.0%}" for k, v in item.by_chokepoint.items()) or "none",
+        )
+    console.print(exposure)
+
+    if scenario.disruptions:
+        events = Table(title="Disruptions")
+        for column in ("id", "kind", "target", "start", "duration", "severity", "probability"):
+            events.add_column(column)
+        for name, event in scenario.disruptions.items():
+            target = event.target or f"{event.origin} {event.commodity} exports"
+            events.add_row(
+                name,
+                event.kind,
+                target,
+                _describe_days(event.start.dist, event.start.mean_days()),
+                _describe_days(event.duration.dist, event.duration.mean_days()),
+                f"{event.severity:g}",
+                f"{event.probability:g}",
+            )
+        console.print(events)
+
+
+def _describe_days(dist: str, mean: float) -> str:
+    return f"{mean:g}" if dist == "fixed" else f"{dist}, mean {mean:.4g}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default: sys.argv[1:]); return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        cli.main(args=args, prog_name="resilience", standalone_mode=False)
+    except ResilienceError as error:
+        click.echo(f"error: {error}", err=True)
+        return EXIT_BAD_INPUT
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as error:
+        error.show()
+        return EXIT_BAD_INPUT if error.exit_code == 2 else error.exit_code
+    except click.exceptions.Exit as done:
+        return int(done.exit_code)
+    return 0
