@@ -176,13 +176,16 @@ def _read_file(path: Path) -> _Layer:
 
     if path.is_dir():
         raise fail("is a directory, expected a scenario file (.toml)")
+    if not path.is_file():
+        # A device or a pipe (/dev/zero, a FIFO) could be read forever.
+        raise fail("is not a regular file, expected a scenario file (.toml)")
     try:
-        size = path.stat().st_size
-        if size > _MAX_FILE_BYTES:
-            raise fail(f"is {size} bytes; scenario files are at most {_MAX_FILE_BYTES} bytes")
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(_MAX_FILE_BYTES + 1)
     except OSError as error:
         raise fail(f"cannot be read: {error.strerror or error}") from None
+    if len(raw) > _MAX_FILE_BYTES:
+        raise fail(f"is larger than {_MAX_FILE_BYTES} bytes, the most a scenario file may be")
     if not raw.strip():
         raise fail("is empty; expected a TOML scenario with at least a [scenario] table")
     if b"\x00" in raw:

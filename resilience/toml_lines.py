@@ -13,7 +13,9 @@ import re
 
 __all__ = ["locate_key"]
 
-_HEADER = re.compile(r"^\s*\[\[?\s*(?P<path>[^\]]+?)\s*\]\]?\s*(#.*)?$")
+# No nested quantifiers over the same characters: every pattern here runs in linear time on any
+# line (a long run of spaces must not make the scan backtrack).
+_HEADER = re.compile(r"^\s*\[\[?(?P<path>[^\]]*)\]\]?\s*(#.*)?$")
 _KEY = re.compile(
     r"^\s*(?P<key>(?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*'))*)\s*="
 )
@@ -41,7 +43,7 @@ def locate_key(text: str, key_path: tuple[str | int, ...]) -> int | None:
         header = _HEADER.match(line)
         candidates: list[tuple[str, ...]] = []
         if header:
-            table = _split_dotted(header.group("path"))
+            table = _split_dotted(header.group("path").strip())
             candidates.append(table)
         else:
             key = _KEY.match(line)

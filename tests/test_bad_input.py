@@ -407,3 +407,10 @@ def test_command_line_subprocess(tmp_path: Path, command: Callable[[], list[str]
         "expected a number >= 1; found -3"
     ), done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_device_file_is_refused_not_read_forever(capsys: pytest.CaptureFixture[str]) -> None:
+    """/dev/zero reports size 0 and never ends; the loader must refuse it rather than hang."""
+    assert main(["validate", "/dev/zero"]) == 2
+    err = capsys.readouterr().err
+    assert "/dev/zero: is not a regular file" in err
