@@ -9,12 +9,23 @@ for bad input.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 import tomli_w
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from resilience.catalog import list_scenarios
@@ -23,6 +34,8 @@ from resilience.errors import ResilienceError, ScenarioError
 from resilience.exposure import consumer_exposures
 from resilience.loader import LoadedScenario, load_scenario
 from resilience.network import NODE_KIND_CODES, Network
+from resilience.outcomes import metric_index
+from resilience.runner import RunResult, RunSettings, run_scenario
 from resilience.schema import Scenario
 
 __all__ = ["cli", "main"]
@@ -88,6 +101,135 @@ def resolve(file: str, overrides: tuple[str, ...]) -> None:
     """Print FILE fully resolved (extends and --set applied, defaults filled) as TOML."""
     loaded = load_scenario(file, overrides)
     click.echo(resolved_toml(loaded.scenario), nl=False)
+
+
+@cli.command()
+@click.argument("file")
+@click.option("--replications", "-n", type=click.IntRange(min=1), help="Replications to run.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
+@_set_option
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the run directory."
+)
+@click.option(
+    "--format",
+    "table_format",
+    type=click.Choice(["parquet", "csv"]),
+    default="parquet",
+    show_default=True,
+    help="Format of the per-replication table.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=lambda: os.cpu_count() or 1,
+    show_default="all cores",
+    help="Threads running blocks of replications.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    help="Replications per batch (default: sized for a few tenths of a second of work).",
+)
+@click.option("--bands", is_flag=True, help="Also summarise daily service bands (5/50/95%).")
+def run(
+    file: str,
+    replications: int | None,
+    seed: int | None,
+    overrides: tuple[str, ...],
+    out: Path | None,
+    table_format: str,
+    threads: int,
+    batch_size: int | None,
+    bands: bool,
+) -> None:
+    """Run FILE through the Monte Carlo engine and print the shortfall summary."""
+    loaded = load_scenario(file, overrides)
+    settings = RunSettings(
+        replications=replications,
+        seed=seed,
+        threads=threads,
+        batch_size=batch_size,
+        bands=bands,
+        out=out,
+        table_format="csv" if table_format == "csv" else "parquet",
+    )
+    with _LazyProgress() as progress:
+        result = run_scenario(loaded, settings, progress=progress.update)
+    console = _console()
+    _print_run(console, result)
+    if result.files:
+        console.print(f"wrote {', '.join(str(path) for path in result.files)}")
+
+
+class _LazyProgress:
+    """A progress bar on stderr that appears only once a run has taken more than a second."""
+
+    def __init__(self, delay: float = 1.0) -> None:
+        self._delay = delay
+        self._started = time.perf_counter()
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> _LazyProgress:
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if time.perf_counter() - self._started < self._delay or done >= total:
+                return
+            self._bar = Progress(
+                TextColumn("replications"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("run", total=total)
+        assert self._task is not None
+        self._bar.update(self._task, completed=done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _print_run(console: Console, result: RunResult) -> None:
+    summary = result.summary
+    console.print(
+        f"[bold]{summary['scenario']}[/bold]: {summary['replications']} replications, "
+        f"seed {result.seed}, {result.wall_seconds:.2f} s"
+    )
+    table = Table(title="Shortfall by consumer (units of the commodity; days)")
+    for column in ("consumer", "commodity", "fill rate [95% CI]", "P(short)", "mean shortfall",
+                   "P95 shortfall", "CVaR95", "median TTS", "median TTR"):  # fmt: skip
+        table.add_column(column, justify="left" if column in ("consumer", "commodity") else "right")
+    days_short = metric_index("days_short")
+    for r, entry in enumerate(summary["consumers"]):
+        metrics = entry["metrics"]
+        fill = metrics["fill_rate"]
+        shortfall = metrics["shortfall"]
+        short_share = float((result.accumulator.consumer[:, r, days_short] > 0).mean())
+        table.add_row(
+            entry["consumer"],
+            f"{entry['commodity']} ({entry['unit']})",
+            f"{fill['mean']:.4f} [{fill['ci_low']:.4f}, {fill['ci_high']:.4f}]"
+            if fill["n"] > 1
+            else f"{fill['mean']:.4f}",
+            f"{short_share:.1%}",
+            f"{shortfall['mean']:,.4g}",
+            f"{shortfall['p95']:,.4g}",
+            f"{entry['tail']['cvar95']:,.4g}",
+            _days(metrics["tts"]),
+            _days(metrics["ttr"]),
+        )
+    console.print(table)
+
+
+def _days(summary: dict[str, float]) -> str:
+    return "-" if not summary["n"] else f"{summary['p50']:.0f}"
 
 
 @cli.command(name="list")
@@ -216,8 +358,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ResilienceError as error:
         click.echo(f"error: {error}", err=True)
         return EXIT_BAD_INPUT
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        # Run outputs are written only after the last replication, and a run removes any old
+        # manifest first, so nothing left behind looks like a complete result.
+        click.echo("interrupted: no results written", err=True)
         return 130
     except click.ClickException as error:
         error.show()

@@ -40,9 +40,7 @@ __all__ = [
 
 SHORT_DAY_TOLERANCE = 1e-9  # section 7: a day is short when shortfall > 1e-9 * max(1, d_t)
 
-_SOURCE, _PROCESSOR, _STORAGE, _CONSUMER = (
-    NODE_KIND_CODES[k] for k in ("source", "processor", "storage", "consumer")
-)
+_SOURCE, _PROCESSOR, _STORAGE = (NODE_KIND_CODES[k] for k in ("source", "processor", "storage"))
 _NORMAL, _RELEASE, _SHARING = (LANE_MODE_CODES[m] for m in ("normal", "release", "sharing"))
 _PRO_RATA = ALLOCATION_CODES["pro_rata"]
 _EXPORT = DISRUPTION_KIND_CODES["export_restriction"]
@@ -457,6 +455,7 @@ class ReferenceRun:
                 available = min(self.S[n], _scaled_capacity(self.node_capacity[n], self.f[n]))
             else:
                 available = self.S[n]
+            available = max(0.0, available)  # never below 0 (section 5.6)
             for lane, quantity in zip(lanes, self._allocate(lanes, available), strict=True):
                 fill[lane] = quantity
         self.fill = fill
@@ -467,9 +466,7 @@ class ReferenceRun:
         total = 0.0
         for r in requests:
             total += r
-        # model.md ambiguity (5.6): with Rq = 0 and A a rounding residue below 0, Rq <= A fails
-        # and pro rata would be 0/0. All requests are then 0, so they are "filled" with 0.
-        if total <= available or total == 0.0:
+        if total <= available:  # A >= 0, so this holds whenever every request is 0
             return requests
         if self.net.allocation == _PRO_RATA:
             return [r * available / total for r in requests]
@@ -525,7 +522,7 @@ class ReferenceRun:
                 self.net.release_max_fraction * initial_z,
                 _scaled_capacity(self.node_capacity[z], self.f[z]),
             )
-            self._fill_from(lanes, available)
+            self._fill_from(lanes, max(0.0, available))  # never below 0 (section 5.6)
 
     def phase6c_sharing(self) -> None:
         """Section 5.7: donors above their floor share with recipients below the trigger."""
@@ -540,7 +537,7 @@ class ReferenceRun:
             if not lanes:
                 continue
             offer = self.net.sharing_max_fraction * (self.S[j] - floor * self.mu[j])
-            self._fill_from(lanes, offer)
+            self._fill_from(lanes, max(0.0, offer))  # never below 0 (section 5.6)
 
     def _fill_from(self, lanes: list[int], available: float) -> None:
         """Fill ``r_l = thru_l(N_b)`` on ``lanes`` from ``available``, pro rata when short."""
@@ -549,7 +546,7 @@ class ReferenceRun:
         for r in requests:
             total += r
         for lane, r in zip(lanes, requests, strict=True):
-            q = r if total <= available or total == 0.0 else r * available / total
+            q = r if total <= available else r * available / total
             self.fill[lane] = q
             self.need[self.lane_to[lane]] -= q
 
