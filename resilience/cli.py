@@ -51,6 +51,15 @@ _set_option = click.option(
 )
 
 
+_overlay_option = click.option(
+    "--overlay",
+    "overlays",
+    multiple=True,
+    metavar="FILE",
+    help="Merge another scenario file over FILE, e.g. a policy variant (repeatable).",
+)
+
+
 def _console() -> Console:
     return Console(highlight=False, soft_wrap=False)
 
@@ -64,13 +73,14 @@ def cli() -> None:
 @cli.command()
 @click.argument("files", nargs=-1, required=True)
 @_set_option
-def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
+@_overlay_option
+def validate(files: tuple[str, ...], overrides: tuple[str, ...], overlays: tuple[str, ...]) -> None:
     """Check scenario FILES (paths or shipped names); report every problem."""
     failed: list[ScenarioError] = []
     console = _console()
     for target in files:
         try:
-            loaded = load_scenario(target, overrides)
+            loaded = load_scenario(target, overrides, overlays)
             network = compile_network(loaded.scenario)
         except ScenarioError as error:
             failed.append(error)
@@ -87,9 +97,10 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
 @cli.command()
 @click.argument("file")
 @_set_option
-def show(file: str, overrides: tuple[str, ...]) -> None:
+@_overlay_option
+def show(file: str, overrides: tuple[str, ...], overlays: tuple[str, ...]) -> None:
     """Describe the network of FILE: nodes, lanes and each consumer's exposure."""
-    loaded = load_scenario(file, overrides)
+    loaded = load_scenario(file, overrides, overlays)
     network = compile_network(loaded.scenario)
     _print_network(_console(), loaded, network)
 
@@ -97,9 +108,10 @@ def show(file: str, overrides: tuple[str, ...]) -> None:
 @cli.command()
 @click.argument("file")
 @_set_option
-def resolve(file: str, overrides: tuple[str, ...]) -> None:
-    """Print FILE fully resolved (extends and --set applied, defaults filled) as TOML."""
-    loaded = load_scenario(file, overrides)
+@_overlay_option
+def resolve(file: str, overrides: tuple[str, ...], overlays: tuple[str, ...]) -> None:
+    """Print FILE fully resolved (extends, overlays and --set applied, defaults filled)."""
+    loaded = load_scenario(file, overrides, overlays)
     click.echo(resolved_toml(loaded.scenario), nl=False)
 
 
@@ -108,6 +120,7 @@ def resolve(file: str, overrides: tuple[str, ...]) -> None:
 @click.option("--replications", "-n", type=click.IntRange(min=1), help="Replications to run.")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
 @_set_option
+@_overlay_option
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the run directory."
 )
@@ -137,6 +150,7 @@ def run(
     replications: int | None,
     seed: int | None,
     overrides: tuple[str, ...],
+    overlays: tuple[str, ...],
     out: Path | None,
     table_format: str,
     threads: int,
@@ -144,7 +158,7 @@ def run(
     bands: bool,
 ) -> None:
     """Run FILE through the Monte Carlo engine and print the shortfall summary."""
-    loaded = load_scenario(file, overrides)
+    loaded = load_scenario(file, overrides, overlays)
     settings = RunSettings(
         replications=replications,
         seed=seed,

@@ -86,8 +86,13 @@ scenario. docs/model.md defines what every quantity means in the simulation.
 
 - `extends = "FILE"` at the top of a file loads FILE first (a path relative to this file, or the
   name of a shipped scenario) and merges this file over it: tables merge key by key, any other
-  value (a number, a string, a list) replaces the one it overrides. Chains are allowed; a cycle is
-  an error. A disruption overlay is a file that extends a baseline and adds `[disruptions.*]`.
+  value (a number, a string, a list) replaces the one it overrides. `extends = ["A.toml",
+  "B.toml"]` merges several files in order, for a baseline composed of per-commodity files.
+  Chains are allowed; a file reached through several parents is merged once, at its first place;
+  a cycle is an error. A disruption scenario is a file that extends a baseline and adds
+  `[disruptions.*]`.
+- `--overlay FILE` (repeatable) merges more files over the scenario, in order: a policy variant
+  over a disruption scenario, say (`resilience run taiwan-blockade --overlay policies/stockpiles`).
 - `--set KEY.PATH=VALUE` on the command line is applied last, e.g.
   `--set scenario.replications=500`, `--set nodes.tw_fab.capacity_per_day=0`,
   `--set policies.allocation='"priority"'`. VALUE is read as TOML (so `30`, `0.5`, `true`,

@@ -7,7 +7,9 @@ found are raised together in one `ScenarioError`.
 Composition rules (docs/scenario-format.md, "Composition"):
 - ``extends = "other.toml"`` (a path relative to the file, or a shipped scenario's name) loads the
   other file first; this file's tables are merged over it key by key (tables merge, any other
-  value replaces). Chains are allowed, cycles are an error.
+  value replaces). ``extends`` may also list several files, merged in order. Chains are allowed,
+  a file shared by several parents is merged once, cycles are an error.
+- Overlay files (``--overlay``) are merged over the scenario in the order given.
 - ``--set a.b.c=VALUE`` overrides are applied last; VALUE is read as a TOML value (``30``,
   ``0.5``, ``"text"``, ``[1, 2]``, ``true``), and anything that is not valid TOML is taken as a
   string.
@@ -46,7 +48,8 @@ class LoadedScenario:
 
     Attributes:
         scenario: the resolved, validated scenario (defaults filled).
-        files: the files read, the requested file first, then what it extends, in order.
+        files: the files read: the requested file first, then overlays and what the files
+            extend, the most derived first.
         overrides: the ``--set`` overrides applied, as given.
     """
 
@@ -73,17 +76,30 @@ class _Layer:
     data: dict[str, Any]
 
 
-def load_scenario(target: str | Path, overrides: Sequence[str] = ()) -> LoadedScenario:
+def load_scenario(
+    target: str | Path, overrides: Sequence[str] = (), overlays: Sequence[str | Path] = ()
+) -> LoadedScenario:
     """Load, compose, validate and check a scenario file (a path or a shipped scenario's name).
+
+    Args:
+        target: the scenario file, or the name of a shipped scenario.
+        overrides: ``KEY.PATH=VALUE`` settings applied last.
+        overlays: more files (paths or shipped names) merged over the target in order, e.g. a
+            policy variant over a disruption scenario; files already merged are not repeated.
 
     Raises:
         ScenarioError: with every problem found.
     """
-    path = _resolve_target(str(target), base=None, source=str(target), line=None)
-    layers = _read_chain(path)
+    paths = [
+        _resolve_target(str(item), base=None, source=str(item), line=None)
+        for item in (target, *overlays)
+    ]
+    merge_order = _read_chain(paths)
     merged: dict[str, Any] = {}
-    for layer in reversed(layers):
+    for layer in merge_order:
         merged = _merge(merged, layer.data)
+    # Most derived first: problems are placed in the file that wrote the key last.
+    layers = list(reversed(merge_order))
     merged.pop("extends", None)
     override_problems = _apply_overrides(merged, overrides)
     if override_problems:
@@ -104,7 +120,12 @@ def load_scenario(target: str | Path, overrides: Sequence[str] = ()) -> LoadedSc
     if problems:
         raise ScenarioError(_unique(problems))
     assert scenario is not None
-    return LoadedScenario(scenario, tuple(layer.path for layer in layers), tuple(overrides))
+    # The requested file first, then the others, most derived first.
+    files = [
+        paths[0],
+        *(layer.path for layer in layers if layer.path.resolve() != paths[0].resolve()),
+    ]
+    return LoadedScenario(scenario, tuple(files), tuple(overrides))
 
 
 def _resolve_target(target: str, base: Path | None, source: str, line: int | None) -> Path:
@@ -133,39 +154,56 @@ def _resolve_target(target: str, base: Path | None, source: str, line: int | Non
     )
 
 
-def _read_chain(path: Path) -> list[_Layer]:
-    """Read a file and everything it extends, most derived first."""
-    layers: list[_Layer] = []
-    seen: list[Path] = []
-    current: Path | None = path
-    while current is not None:
-        resolved = current.resolve()
-        if resolved in seen:
-            chain = " -> ".join(str(p) for p in [*seen, resolved])
+def _read_chain(paths: Sequence[Path]) -> list[_Layer]:
+    """Read files and everything they extend, in merge order (bases first).
+
+    ``extends`` names one file or a list of files. Each file is merged once, at its first place
+    in a depth-first walk (parents before children, in the order listed), so a baseline that two
+    parents share is not merged twice over their changes. A file that extends itself, directly
+    or through others, is an error.
+    """
+    order: list[_Layer] = []
+    done: set[Path] = set()
+
+    def visit(path: Path, trail: list[tuple[Path, _Layer]]) -> None:
+        resolved = path.resolve()
+        if resolved in done:
+            return
+        if any(resolved == seen for seen, _ in trail):
+            chain = " -> ".join(str(seen) for seen, _ in trail) + f" -> {resolved}"
+            child = trail[-1][1]
             raise ScenarioError(
-                [Problem(str(layers[-1].path), ("extends",), f"extends cycle: {chain}",
-                         locate_key(layers[-1].text, ("extends",)))]
+                [Problem(str(child.path), ("extends",), f"extends cycle: {chain}",
+                         locate_key(child.text, ("extends",)))]
             )  # fmt: skip
-        seen.append(resolved)
-        layer = _read_file(current)
-        layers.append(layer)
-        parent = layer.data.get("extends")
-        if parent is None:
-            current = None
-        elif not isinstance(parent, str) or not parent:
-            raise ScenarioError(
-                [Problem(str(current), ("extends",),
-                         f"expected a file name (a string), found {show_value(parent)}",
-                         locate_key(layer.text, ("extends",)))]
-            )  # fmt: skip
-        else:
-            current = _resolve_target(
-                parent,
-                base=current.parent,
-                source=str(current),
-                line=locate_key(layer.text, ("extends",)),
-            )
-    return layers
+        layer = _read_file(path)
+        for parent in _parents(layer):
+            visit(parent, [*trail, (resolved, layer)])
+        done.add(resolved)
+        order.append(layer)
+
+    for path in paths:
+        visit(path, [])
+    return order
+
+
+def _parents(layer: _Layer) -> list[Path]:
+    """The files a layer's ``extends`` names (a string or a list of strings)."""
+    value = layer.data.get("extends")
+    if value is None:
+        return []
+    names = value if isinstance(value, list) else [value]
+    line = locate_key(layer.text, ("extends",))
+    if not names or not all(isinstance(name, str) and name for name in names):
+        raise ScenarioError(
+            [Problem(str(layer.path), ("extends",),
+                     f"expected a file name or a list of file names, found {show_value(value)}",
+                     line)]
+        )  # fmt: skip
+    return [
+        _resolve_target(name, base=layer.path.parent, source=str(layer.path), line=line)
+        for name in names
+    ]
 
 
 def _read_file(path: Path) -> _Layer:

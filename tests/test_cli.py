@@ -109,3 +109,33 @@ def test_python_dash_m_matches_console_script(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "no such file 'nope.toml'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_extends_a_list_merges_a_shared_base_once(tmp_path: Path) -> None:
+    base = tmp_path / "base.toml"
+    base.write_text(Path(load_scenario("demo").files[0]).read_text())
+    (tmp_path / "chips.toml").write_text(
+        'extends = "base.toml"\n[nodes.tw_fab]\ncapacity_per_day = 150.0\n'
+    )
+    (tmp_path / "lng.toml").write_text(
+        'extends = "base.toml"\n[nodes.qa_lng]\ncapacity_per_day = 50.0\n'
+    )
+    both = tmp_path / "both.toml"
+    both.write_text('extends = ["chips.toml", "lng.toml"]\n[scenario]\nname = "both"\n')
+    loaded = load_scenario(both)
+    # Had base.toml been merged again after chips.toml, the fab's capacity would be reverted.
+    assert loaded.scenario.nodes["tw_fab"].capacity_per_day == 150.0
+    assert loaded.scenario.nodes["qa_lng"].capacity_per_day == 50.0
+    assert loaded.files[0] == both
+    assert len(loaded.files) == 4
+
+
+def test_overlays_merge_in_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[policies]\nswitching_delay_days = 3\n")
+    later = tmp_path / "later.toml"
+    later.write_text("[policies]\nswitching_delay_days = 9\n")
+    loaded = load_scenario("demo", overlays=[policy, later])
+    assert loaded.scenario.policies.switching_delay_days == 9
+    assert main(["resolve", "demo", "--overlay", str(policy)]) == 0
+    assert "switching_delay_days = 3" in capsys.readouterr().out
