@@ -176,7 +176,8 @@ def _simulate_block(
     stock = np.empty((B, W))
     pipe = np.zeros((pipe_ptr[L], W))
     transit = np.zeros((L, W))
-    counter = np.zeros((L, W), dtype=np.int64)
+    counter = np.zeros((L, W), dtype=np.int32)
+    cursor = np.zeros(L, dtype=np.int64)  # t % ring size, kept without a division per day
     # per-day factors
     f_node = np.empty((N, W))
     g_lane = np.empty((L, W))
@@ -196,6 +197,22 @@ def _simulate_block(
     toward = np.zeros((B, W))
     need = np.zeros((R, W))
     cover = np.empty((R, W))
+    # Per-day flags and per-block scratch vectors for the vectorised fast paths.
+    choke_any = np.zeros(K, dtype=np.bool_)
+    lic_any = np.zeros(L, dtype=np.bool_)
+    lane_touched = np.zeros(L, dtype=np.bool_)  # a chokepoint closure or licensing delay today
+    # Lanes whose g, gx or licensing rows were written by a disruption (reset lazily: most lanes
+    # are never touched, and resetting every row every day costs more than the rest of phase 1).
+    lane_dirty = np.zeros(L, dtype=np.bool_)
+    g_lane[:, :] = 1.0
+    gx_lane[:, :] = 1.0
+    lane_impaired = np.zeros(L, dtype=np.bool_)  # some replication has counter > 0
+    scratch_a = np.empty(W)
+    scratch_b = np.empty(W)
+    n_receivers = np.empty(W)
+    n_unbounded = np.empty(W)
+    capacity_sum = np.empty(W)
+    handed = np.empty(W)
     # occurrences
     dis_a = np.zeros((D, W), dtype=np.int64)
     dis_e = np.zeros((D, W), dtype=np.int64)
@@ -271,9 +288,14 @@ def _simulate_block(
     for t in range(horizon):
         # ---- phase 1: disruption states -----------------------------------------------------
         f_node[:, :] = 1.0
-        g_lane[:, :] = 1.0
-        gx_lane[:, :] = 1.0
-        lic[:, :] = 0
+        for lane in range(L):
+            if lane_dirty[lane]:
+                lane_dirty[lane] = False
+                lic_any[lane] = False
+                for w in range(W):
+                    g_lane[lane, w] = 1.0
+                    gx_lane[lane, w] = 1.0
+                    lic[lane, w] = 0
         closed[:, :] = 1.0
         surge[:, :] = 1.0
         for h in range(H):
@@ -281,26 +303,35 @@ def _simulate_block(
             ramp = haz_recovery_days[z]
             severity = haz_severity[z]
             node = haz_nodes[h]
+            due = False
             for w in range(W):
-                # Advance past events whose effect has ended (up time from the end of the ramp).
-                while haz_e[h, w] + ramp <= t:
-                    if haz_a[h, w] <= t:
-                        haz_last[h, w] = haz_a[h, w]
-                    rep = np.uint64(rep0 + w)
-                    key = haz_pair_stream[h]
-                    j = haz_j[h, w] + 1
-                    haz_j[h, w] = j
-                    u = uniform(seed, rep, key, np.uint64(3 * j))
-                    a = haz_e[h, w] + ramp + round_days(-math.log(u) / haz_rate_per_day[z])
-                    haz_a[h, w] = a
-                    haz_e[h, w] = a + round_days(
-                        draw_days(haz_duration[z], dist_kind, dist_params, dist_values_ptr,
-                                  dist_values, dist_cdf, seed, rep, key, 3 * j + 1)
-                    )  # fmt: skip
-                if haz_a[h, w] <= t:
-                    haz_last[h, w] = haz_a[h, w]
-                    level = _level(t, haz_a[h, w], haz_e[h, w], severity, ramp)
-                    f_node[node, w] *= 1.0 - level
+                due |= haz_e[h, w] + ramp <= t
+            if due:
+                for w in range(W):
+                    # Advance past events whose effect has ended (up time from the ramp's end).
+                    while haz_e[h, w] + ramp <= t:
+                        if haz_a[h, w] <= t:
+                            haz_last[h, w] = haz_a[h, w]
+                        rep = np.uint64(rep0 + w)
+                        key = haz_pair_stream[h]
+                        j = haz_j[h, w] + 1
+                        haz_j[h, w] = j
+                        u = uniform(seed, rep, key, np.uint64(3 * j))
+                        a = haz_e[h, w] + ramp + round_days(-math.log(u) / haz_rate_per_day[z])
+                        haz_a[h, w] = a
+                        haz_e[h, w] = a + round_days(
+                            draw_days(haz_duration[z], dist_kind, dist_params, dist_values_ptr,
+                                      dist_values, dist_cdf, seed, rep, key, 3 * j + 1)
+                        )  # fmt: skip
+            for w in range(W):
+                a = haz_a[h, w]
+                e = haz_e[h, w]
+                started = a <= t
+                haz_last[h, w] = a if started else haz_last[h, w]
+                u = t - e
+                ramping = severity * (ramp - u) / (ramp + 1.0)
+                level = severity if t < e else (ramping if u < ramp else 0.0)
+                f_node[node, w] *= 1.0 - (level if started else 0.0)
         for d in range(D):
             kind = dis_kind[d]
             target = dis_target[d]
@@ -316,6 +347,7 @@ def _simulate_block(
                     f_node[target, w] *= 1.0 - level
                 elif kind == _LANE:
                     g_lane[target, w] *= 1.0 - level
+                    lane_dirty[target] = True
                 elif kind == _CHOKE:
                     closed[target, w] *= 1.0 - level
                 elif kind == _SURGE:
@@ -324,12 +356,38 @@ def _simulate_block(
                     for i in range(export_ptr[d], export_ptr[d + 1]):
                         lane = export_lanes[i]
                         gx_lane[lane, w] *= 1.0 - level
+                        lane_dirty[lane] = True
                         if dis_licensing_delay[d] > lic[lane, w]:
                             lic[lane, w] = dis_licensing_delay[d]
+                            lic_any[lane] = True
+        for k in range(K):
+            any_closed = False
+            for w in range(W):
+                any_closed |= closed[k, w] < 1.0
+            choke_any[k] = any_closed
         for lane in range(L):
             origin = lane_from[lane]
             c0 = lane_choke_ptr[lane]
             c1 = lane_choke_ptr[lane + 1]
+            touched = lic_any[lane]
+            for i in range(c0, c1):
+                touched |= choke_any[lane_chokes[i]]
+            lane_touched[lane] = touched
+            impaired = False
+            if not touched:
+                # No closure on this lane in any replication today: x = 0, no detour (phase 7
+                # takes its fast path, so x, extra and the detour factor are not needed).
+                dirty = lane_dirty[lane]
+                for w in range(W):
+                    p = g_lane[lane, w] * gx_lane[lane, w] if dirty else 1.0
+                    phi[lane, w] = p
+                    a_l = min(1.0, p) * f_node[origin, w]
+                    avail[lane, w] = a_l
+                    c_l = (counter[lane, w] + 1) if a_l < 1.0 else 0
+                    counter[lane, w] = c_l
+                    impaired |= c_l > 0
+                lane_impaired[lane] = impaired
+                continue
             for w in range(W):
                 through = 1.0
                 worst_days = 0
@@ -362,25 +420,43 @@ def _simulate_block(
                     counter[lane, w] += 1
                 else:
                     counter[lane, w] = 0
+                impaired |= counter[lane, w] > 0
+            lane_impaired[lane] = impaired
 
         # ---- phase 2: arrivals --------------------------------------------------------------
         for lane in range(L):
             size = pipe_ptr[lane + 1] - pipe_ptr[lane]
-            slot = pipe_ptr[lane] + t % size
-            next_slot = pipe_ptr[lane] + (t + 1) % size
+            here = cursor[lane]
+            slot = pipe_ptr[lane] + here
+            next_slot = pipe_ptr[lane] + (here + 1 if here + 1 < size else 0)
             b = lane_buffer[lane]
             r = lane_consumer[lane]
             price = commodity_price[lane_commodity[lane]]
-            for w in range(W):
-                due = pipe[slot, w]
-                deliver = g_lane[lane, w] * due
-                carry = due - deliver
-                pipe[slot, w] = 0.0
-                pipe[next_slot, w] += carry
-                stock[b, w] += deliver
-                transit[lane, w] -= deliver
-                if r >= 0:
-                    m_proc[r, w] += price * deliver
+            if lane_dirty[lane]:
+                # A lane disruption holds the fraction 1 - g of what is due (section 5.2).
+                for w in range(W):
+                    due = pipe[slot, w]
+                    deliver = g_lane[lane, w] * due
+                    carry = due - deliver
+                    pipe[slot, w] = 0.0
+                    pipe[next_slot, w] += carry
+                    stock[b, w] += deliver
+                    transit[lane, w] -= deliver
+                    if r >= 0:
+                        m_proc[r, w] += price * deliver
+            elif r >= 0:
+                for w in range(W):
+                    due = pipe[slot, w]
+                    pipe[slot, w] = 0.0
+                    stock[b, w] += due
+                    transit[lane, w] -= due
+                    m_proc[r, w] += price * due
+            else:
+                for w in range(W):
+                    due = pipe[slot, w]
+                    pipe[slot, w] = 0.0
+                    stock[b, w] += due
+                    transit[lane, w] -= due
         for b in range(B):
             cap = buffer_capacity[b]
             if math.isinf(cap):
@@ -402,16 +478,23 @@ def _simulate_block(
             m0 = bom_ptr[n]
             m1 = bom_ptr[n + 1]
             for w in range(W):
-                p = min(capacity * f_node[n, w], cap - stock[n, w])
-                for m in range(m0, m1):
-                    p = min(p, stock[N + m, w] / bom_per_unit[m])
-                if p < 0.0:
-                    p = 0.0
-                for m in range(m0, m1):
-                    stock[N + m, w] -= bom_per_unit[m] * p
-                    used_inputs[bom_commodity[m], w] += bom_per_unit[m] * p
-                stock[n, w] += p
-                produced[c, w] += p
+                scratch_a[w] = min(capacity * f_node[n, w], cap - stock[n, w])
+            for m in range(m0, m1):
+                per_unit = bom_per_unit[m]
+                for w in range(W):
+                    scratch_a[w] = min(scratch_a[w], stock[N + m, w] / per_unit)
+            for w in range(W):
+                if scratch_a[w] < 0.0:
+                    scratch_a[w] = 0.0
+            for m in range(m0, m1):
+                per_unit = bom_per_unit[m]
+                input_commodity = bom_commodity[m]
+                for w in range(W):
+                    stock[N + m, w] -= per_unit * scratch_a[w]
+                    used_inputs[input_commodity, w] += per_unit * scratch_a[w]
+            for w in range(W):
+                stock[n, w] += scratch_a[w]
+                produced[c, w] += scratch_a[w]
 
         # ---- phase 4: demand ----------------------------------------------------------------
         for r in range(R):
@@ -422,28 +505,46 @@ def _simulate_block(
             sigma = math.sqrt(math.log(1.0 + cv * cv))
             log_mean = math.log(mu) - 0.5 * sigma * sigma if mu > 0.0 else 0.0
             key = node_demand_stream[n]
-            for w in range(W):
-                if cv > 0.0 and mu > 0.0:
+            if cv > 0.0 and mu > 0.0:
+                for w in range(W):
                     rep = np.uint64(rep0 + w)
                     u1 = uniform(seed, rep, key, np.uint64(2 * t))
                     u2 = uniform(seed, rep, key, np.uint64(2 * t + 1))
                     normal = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
-                    demand = math.exp(log_mean + sigma * normal)
-                else:
-                    demand = mu
-                demand *= surge[r, w]
+                    scratch_a[w] = math.exp(log_mean + sigma * normal)
+            else:
+                for w in range(W):
+                    scratch_a[w] = mu
+            # Vector pass: serve, and keep the sums; scratch_a: demand, scratch_b: shortfall.
+            watch = False
+            for w in range(W):
+                demand = scratch_a[w] * surge[r, w]
                 served = min(stock[n, w], demand)
                 short = demand - served
                 stock[n, w] -= served
                 consumed[c, w] += served
                 m_demand[r, w] += demand
                 m_served[r, w] += served
-                if short > m_peak[r, w]:
-                    m_peak[r, w] = short
+                m_peak[r, w] = max(m_peak[r, w], short)
                 service = served / demand if demand > 0.0 else 1.0
                 m_area[r, w] += 1.0 - service
-                if record_daily and w < n_active:
-                    out_daily[out_row0 + w, r, t] = service
+                scratch_a[w] = demand
+                scratch_b[w] = short
+                recovering = t_first[r, w] >= 0 and t_rec[r, w] < 0
+                watch |= recovering or short > _SHORT_TOLERANCE * max(1.0, demand)
+            if record_daily:
+                for w in range(n_active):
+                    demand = scratch_a[w]
+                    served = demand - scratch_b[w]
+                    out_daily[out_row0 + w, r, t] = served / demand if demand > 0.0 else 1.0
+            if not watch:
+                continue
+            # Scalar pass, only while some replication is short or recovering.
+            for w in range(W):
+                demand = scratch_a[w]
+                short = scratch_b[w]
+                served = demand - short
+                service = served / demand if demand > 0.0 else 1.0
                 if short > _SHORT_TOLERANCE * max(1.0, demand):
                     m_days_short[r, w] += 1.0
                     if t_first[r, w] < 0:
@@ -487,62 +588,107 @@ def _simulate_block(
                 order[b, w] = max(0.0, buffer_target[b] - position[b, w])
 
         # ---- phase 6a: sourcing shares and normal allocation ---------------------------------
-        filled[:, :] = 0.0
-        toward[:, :] = 0.0
         for i in range(order_buffers.shape[0]):
             b = order_buffers[i]
             j0 = group_ptr[i]
             j1 = group_ptr[i + 1]
-            for w in range(W):
-                handed = 0.0
-                n_receivers = 0
-                n_unbounded = 0
-                capacity_sum = 0.0
-                for j in range(j0, j1):
-                    lane = group_lanes[j]
-                    if counter[lane, w] == 0:
-                        n_receivers += 1
-                        if math.isinf(lane_capacity[lane]):
-                            n_unbounded += 1
-                        else:
-                            capacity_sum += lane_capacity[lane]
-                if n_receivers > 0:
-                    for j in range(j0, j1):
-                        lane = group_lanes[j]
-                        if counter[lane, w] > lane_switch_delay[lane]:
-                            handed += lane_share[lane] * (1.0 - avail[lane, w])
+            calm = True
+            for j in range(j0, j1):
+                calm &= not lane_impaired[group_lanes[j]]
+            if calm:
+                # Every lane of the group is whole in every replication: shares as given.
                 for j in range(j0, j1):
                     lane = group_lanes[j]
                     share = lane_share[lane]
-                    if n_receivers > 0 and counter[lane, w] > lane_switch_delay[lane]:
-                        share -= lane_share[lane] * (1.0 - avail[lane, w])
-                    elif counter[lane, w] == 0 and handed > 0.0:
-                        if n_unbounded > 0:
-                            if math.isinf(lane_capacity[lane]):
-                                share += handed / n_unbounded
+                    capacity = lane_capacity[lane]
+                    if math.isinf(capacity):
+                        for w in range(W):
+                            request[lane, w] = phi[lane, w] * (order[b, w] * share)
+                    else:
+                        for w in range(W):
+                            request[lane, w] = min(order[b, w] * share, capacity * phi[lane, w])
+                continue
+            # Receivers (counter 0) take over the impaired part of switched lanes (counter >
+            # delay), by capacity or equally among unbounded receivers (section 5.6).
+            for w in range(W):
+                n_receivers[w] = 0.0
+                n_unbounded[w] = 0.0
+                capacity_sum[w] = 0.0
+                handed[w] = 0.0
+            for j in range(j0, j1):
+                lane = group_lanes[j]
+                capacity = lane_capacity[lane]
+                unbounded = math.isinf(capacity)
+                for w in range(W):
+                    receives = counter[lane, w] == 0
+                    n_receivers[w] += 1.0 if receives else 0.0
+                    n_unbounded[w] += 1.0 if receives and unbounded else 0.0
+                    capacity_sum[w] += capacity if receives and not unbounded else 0.0
+            for j in range(j0, j1):
+                lane = group_lanes[j]
+                delay = lane_switch_delay[lane]
+                share = lane_share[lane]
+                for w in range(W):
+                    switched = counter[lane, w] > delay and n_receivers[w] > 0.0
+                    handed[w] += share * (1.0 - avail[lane, w]) if switched else 0.0
+            for j in range(j0, j1):
+                lane = group_lanes[j]
+                delay = lane_switch_delay[lane]
+                base_share = lane_share[lane]
+                capacity = lane_capacity[lane]
+                unbounded = math.isinf(capacity)
+                for w in range(W):
+                    c_l = counter[lane, w]
+                    share = base_share
+                    if c_l > delay and n_receivers[w] > 0.0:
+                        share -= base_share * (1.0 - avail[lane, w])
+                    elif c_l == 0 and handed[w] > 0.0:
+                        if n_unbounded[w] > 0.0:
+                            share += handed[w] / n_unbounded[w] if unbounded else 0.0
                         else:
-                            share += handed * lane_capacity[lane] / capacity_sum
-                    request[lane, w] = _thru(order[b, w] * share, lane_capacity[lane], phi[lane, w])
+                            share += handed[w] * capacity / capacity_sum[w]
+                    order_share = order[b, w] * share
+                    if unbounded:
+                        request[lane, w] = phi[lane, w] * order_share
+                    else:
+                        request[lane, w] = min(order_share, capacity * phi[lane, w])
         for i in range(supplier_nodes.shape[0]):
             n = supplier_nodes[i]
             j0 = supplier_ptr[i]
             j1 = supplier_ptr[i + 1]
             storage = node_kind[n] == _STORAGE
+            # scratch_a: available stock; scratch_b: total request.
             for w in range(W):
                 # max(0, .): pro-rata fills may overshoot a stock by an ulp (docs/model.md 5.6).
                 available = max(0.0, stock[n, w])
                 if storage:
                     limit = node_capacity[n] * f_node[n, w] if f_node[n, w] > 0.0 else 0.0
                     available = min(available, limit)
-                total = 0.0
+                scratch_a[w] = available
+                scratch_b[w] = 0.0
+            for j in range(j0, j1):
+                lane = supplier_lanes[j]
+                for w in range(W):
+                    scratch_b[w] += request[lane, w]
+            single_rank = supplier_rank[j0] == supplier_rank[j1 - 1]
+            if single_rank:
+                # Pro-rata (one rank): fill = request * min(1, available / total).
+                for w in range(W):
+                    total = scratch_b[w]
+                    scratch_b[w] = 1.0 if total <= scratch_a[w] else scratch_a[w] / total
                 for j in range(j0, j1):
-                    total += request[supplier_lanes[j], w]
-                if total <= available:
+                    lane = supplier_lanes[j]
+                    for w in range(W):
+                        filled[lane, w] = request[lane, w] * scratch_b[w]
+                continue
+            for w in range(W):
+                available = scratch_a[w]
+                if scratch_b[w] <= available:
                     for j in range(j0, j1):
                         lane = supplier_lanes[j]
                         filled[lane, w] = request[lane, w]
                 else:
-                    # Ranks in ascending order; one rank (pro-rata) when allocation is pro_rata.
+                    # Ranks in ascending order, each filled in full while stock lasts.
                     remaining = available
                     j = j0
                     while j < j1:
@@ -564,10 +710,15 @@ def _simulate_block(
                                 filled[lane, w] = request[lane, w] * scale
                             remaining = 0.0
                         j = k
-        for lane in range(L):
-            b = lane_buffer[lane]
-            for w in range(W):
-                toward[b, w] += filled[lane, w]
+        if release_lanes.shape[0] > 0 or sharing_lanes.shape[0] > 0:
+            # Q_b of section 5.7: today's normal fills toward each buffer (release and sharing
+            # lanes still hold yesterday's fills here; they are rewritten below).
+            toward[:, :] = 0.0
+            for j in range(supplier_lanes.shape[0]):
+                lane = supplier_lanes[j]
+                b = lane_buffer[lane]
+                for w in range(W):
+                    toward[b, w] += filled[lane, w]
 
         # ---- phase 6b/6c: stockpile release, then allied sharing ------------------------------
         if release_lanes.shape[0] > 0 or sharing_lanes.shape[0] > 0:
@@ -642,6 +793,20 @@ def _simulate_block(
             lead = lane_lead_time[lane]
             cost = lane_cost[lane]
             r = lane_consumer[lane]
+            if not lane_touched[lane]:
+                # Everything goes direct and arrives after the lead time: one slot for all.
+                ahead = cursor[lane] + lead
+                slot = base + (ahead - size if ahead >= size else ahead)
+                for w in range(W):
+                    q = filled[lane, w]
+                    stock[origin, w] -= q
+                    pipe[slot, w] += q
+                    transit[lane, w] += q
+                    ship_total[w] += cost * q
+                if r >= 0:
+                    for w in range(W):
+                        m_ship[r, w] += cost * filled[lane, w]
+                continue
             for w in range(W):
                 q = filled[lane, w]
                 if q <= 0.0:
@@ -659,6 +824,10 @@ def _simulate_block(
                 ship_total[w] += cost * q
                 if r >= 0:
                     m_ship[r, w] += cost * q
+
+        for lane in range(L):
+            nxt = cursor[lane] + 1
+            cursor[lane] = 0 if nxt == pipe_ptr[lane + 1] - pipe_ptr[lane] else nxt
 
         # ---- end of day: holding costs ------------------------------------------------------
         for b in range(B):

@@ -67,7 +67,9 @@ def test_every_mechanism_agrees() -> None:
     _compare(_network(_kitchen_sink()), [0, 1, 2, 3, 4, 5])
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     seed=st.integers(0, 100_000),
     nodes=st.integers(10, 30),
@@ -100,7 +102,14 @@ def test_random_networks_agree(
         raw["policies"]["allocation"] = "priority"
         raw["policies"]["priority_order"] = ["JP", "US", "TW"]
     if sharing:
-        raw["policies"]["allied_sharing"] = {"members": ["US", "JP", "KR", "TW", "AU"]}
+        # Half-day triggers: with constant demand, cover passes through whole days exactly, and
+        # a tie with an integer trigger would make the decision hang on the last bit of a sum
+        # that the two implementations add in different orders (docs/model.md, section 10).
+        raw["policies"]["allied_sharing"] = {
+            "members": ["US", "JP", "KR", "TW", "AU"],
+            "trigger_cover_days": 4.5,
+            "donor_floor_days": 9.5,
+        }
     if export:
         raw.setdefault("disruptions", {})["controls"] = {
             "kind": "export_restriction", "origin": "CN", "commodity": "ore_a",
