@@ -18,7 +18,7 @@ import numpy.typing as npt
 from scipy import sparse
 
 from kernels.daily import BLOCK, N_CONSERVATION, N_CONSUMER_METRICS, N_NETWORK_METRICS, simulate
-from resilience.network import DISRUPTION_KIND_CODES, LANE_MODE_CODES, NODE_KIND_CODES, Network
+from resilience.network import DISRUPTION_KIND_CODES, LANE_MODE_CODES, Network
 from resilience.outcomes import CONSERVATION_TERMS, CONSUMER_METRICS, NETWORK_METRICS
 
 __all__ = ["NETWORK_ARGUMENTS", "BatchResult", "KernelTables", "build_tables", "run_batch"]
@@ -350,7 +350,3 @@ def run_batch(
                 job.result()
     totals[:, 2] = horizon * float(network.node_fixed_cost.sum())
     return BatchResult(first, consumer, totals, conservation, daily_service if daily else None)
-
-
-assert BLOCK > 0
-assert NODE_KIND_CODES["consumer"] == 3
