@@ -27,7 +27,6 @@ import pytest
 
 from resilience.compiler import compile_network
 from resilience.engine import BatchResult, KernelTables, build_tables, run_batch
-from resilience.loader import load_scenario
 from resilience.network import Network
 from resilience.outcomes import metric_index
 from resilience.reference import simulate_replication
@@ -203,7 +202,6 @@ def _fresh_process(code: str, env: dict[str, str]) -> float:
 
 
 _COMPILE_SNIPPET = """
-from resilience.loader import load_scenario
 from resilience.compiler import compile_network
 from resilience.engine import build_tables, run_batch
 net = compile_network(load_scenario("demo").scenario)

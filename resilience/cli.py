@@ -9,6 +9,7 @@ for bad input.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -30,6 +31,7 @@ from rich.table import Table
 
 from resilience.catalog import list_scenarios
 from resilience.compiler import compile_network
+from resilience.des.tracing import trace_scenario
 from resilience.errors import ResilienceError, ScenarioError
 from resilience.exposure import consumer_exposures
 from resilience.loader import LoadedScenario, load_scenario
@@ -145,6 +147,14 @@ def resolve(file: str, overrides: tuple[str, ...], overlays: tuple[str, ...]) ->
     help="Replications per batch (default: sized for a few tenths of a second of work).",
 )
 @click.option("--bands", is_flag=True, help="Also summarise daily service bands (5/50/95%).")
+@click.option(
+    "--engine",
+    type=click.Choice(["kernel", "des"]),
+    default="kernel",
+    show_default=True,
+    help="kernel: the Monte Carlo kernel; des: the SimPy engine (slow; runs the scenario's "
+    "detailed options, docs/des.md).",
+)
 def run(
     file: str,
     replications: int | None,
@@ -156,9 +166,16 @@ def run(
     threads: int,
     batch_size: int | None,
     bands: bool,
+    engine: str,
 ) -> None:
-    """Run FILE through the Monte Carlo engine and print the shortfall summary."""
+    """Run FILE through an engine (the Monte Carlo kernel by default) and print the summary."""
     loaded = load_scenario(file, overrides, overlays)
+    if engine == "kernel" and _has_detail(loaded.scenario):
+        click.echo(
+            "note: the kernel runs the fluid model; vessels, berths, slots and [des] are read "
+            "only by --engine des",
+            err=True,
+        )
     settings = RunSettings(
         replications=replications,
         seed=seed,
@@ -167,6 +184,7 @@ def run(
         bands=bands,
         out=out,
         table_format="csv" if table_format == "csv" else "parquet",
+        engine="des" if engine == "des" else "kernel",
     )
     with _LazyProgress() as progress:
         result = run_scenario(loaded, settings, progress=progress.update)
@@ -174,6 +192,69 @@ def run(
     _print_run(console, result)
     if result.files:
         console.print(f"wrote {', '.join(str(path) for path in result.files)}")
+
+
+def _has_detail(scenario: Scenario) -> bool:
+    """Whether the scenario sets any option that only the SimPy engine reads."""
+    return (
+        scenario.des is not None
+        or any(lane.vessels is not None for lane in scenario.lanes.values())
+        or any(node.berths is not None for node in scenario.nodes.values())
+        or any(choke.slots is not None for choke in scenario.chokepoints.values())
+    )
+
+
+@cli.command()
+@click.argument("file")
+@click.option(
+    "--replication", "-r", type=click.IntRange(min=0), default=0, show_default=True,
+    help="Replication to trace (its random streams are those of the same replication of a run).",
+)  # fmt: skip
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
+@_set_option
+@_overlay_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory for trace.parquet, trace.csv and manifest.json.",
+)
+def trace(
+    file: str,
+    replication: int,
+    seed: int | None,
+    overrides: tuple[str, ...],
+    overlays: tuple[str, ...],
+    out: Path,
+) -> None:
+    """Write the event log of one replication of FILE, run on the SimPy engine."""
+    loaded = load_scenario(file, overrides, overlays)
+    result = trace_scenario(loaded, replication, out=out, seed=seed)
+    network = result.network
+    console = _console()
+    console.print(
+        f"[bold]{network.name}[/bold]: replication {replication} on the SimPy engine "
+        f"({result.mode} mode), {result.table.num_rows:,} events logged, "
+        f"{result.outcome.events:,} SimPy events"
+    )
+    table = Table(title="This replication (units of the commodity; days)")
+    for column in ("consumer", "demand", "served", "fill rate", "days short", "TTS", "TTR"):
+        table.add_column(column, justify="left" if column == "consumer" else "right")
+    columns = [metric_index(name) for name in ("demand", "served", "fill_rate", "days_short",
+                                               "tts", "ttr")]  # fmt: skip
+    for r, node in enumerate(network.consumers):
+        demand, served, fill, short, tts, ttr = (result.outcome.consumer[r, i] for i in columns)
+        table.add_row(
+            network.node_ids[node],
+            f"{demand:,.1f}",
+            f"{served:,.1f}",
+            f"{fill:.4f}",
+            f"{short:.0f}",
+            "-" if math.isnan(tts) else f"{tts:.0f}",  # NaN when never short
+            "-" if math.isnan(ttr) else f"{ttr:.0f}",
+        )
+    console.print(table)
+    console.print(f"wrote {', '.join(str(path) for path in result.files)}")
 
 
 class _LazyProgress:
@@ -250,7 +331,7 @@ def _days(summary: dict[str, float]) -> str:
 def list_command() -> None:
     """List the shipped scenarios (use their names wherever a FILE is expected)."""
     table = Table(title="Shipped scenarios", show_lines=False)
-    table.add_column("name", style="bold")
+    table.add_column("name", style="bold", no_wrap=True)
     table.add_column("title")
     table.add_column("description", overflow="fold")
     for item in list_scenarios():

@@ -23,11 +23,13 @@ from resilience.network import network_reference
 from resilience.schema import (
     DISTRIBUTION_PARAMETERS,
     AlliedSharing,
+    Berths,
     BomInput,
     Chokepoint,
     Commodity,
     Country,
     Demand,
+    DesSettings,
     Detour,
     Disruption,
     Distribution,
@@ -37,7 +39,9 @@ from resilience.schema import (
     Meta,
     Node,
     Policies,
+    Slots,
     StockpileRelease,
+    Vessels,
 )
 
 __all__ = ["network_markdown", "scenario_format_markdown"]
@@ -50,16 +54,20 @@ _TABLES: list[tuple[str, type[BaseModel]]] = [
     ("[nodes.ID]", Node),
     ("[nodes.ID.inventory]", Inventory),
     ("[nodes.ID.demand]", Demand),
+    ("[nodes.ID.berths] (SimPy engine, detailed mode)", Berths),
     ("[[nodes.ID.inputs]] (or inputs = [{...}])", BomInput),
     ("[lanes.ID]", Lane),
     ("[lanes.ID.detour]", Detour),
+    ("[lanes.ID.vessels] (SimPy engine, detailed mode)", Vessels),
     ("[chokepoints.ID]", Chokepoint),
+    ("[chokepoints.ID.slots] (SimPy engine, detailed mode)", Slots),
     ("[disruptions.ID]", Disruption),
     ("[hazards.ID]", Hazard),
     ("distribution (start, duration)", Distribution),
     ("[policies]", Policies),
     ("[policies.stockpile_release]", StockpileRelease),
     ("[policies.allied_sharing]", AlliedSharing),
+    ("[des] (SimPy engine)", DesSettings),
 ]
 
 _PREAMBLE = """\

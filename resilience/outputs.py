@@ -26,7 +26,14 @@ import pyarrow.parquet as pq
 from resilience.network import Network
 from resilience.outcomes import CONSUMER_METRICS
 
-__all__ = ["MANIFEST", "begin_run_directory", "package_versions", "write_run"]
+__all__ = [
+    "MANIFEST",
+    "atomic_write",
+    "begin_run_directory",
+    "package_versions",
+    "write_json",
+    "write_run",
+]
 
 MANIFEST = "manifest.json"
 TableFormat = Literal["parquet", "csv"]
@@ -50,7 +57,7 @@ def begin_run_directory(directory: Path) -> None:
     (directory / MANIFEST).unlink(missing_ok=True)
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Write through ``write(temporary_path)`` in the same directory, then rename into place."""
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
@@ -79,9 +86,9 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _write_json(path: Path, document: dict[str, Any]) -> None:
+def write_json(path: Path, document: dict[str, Any]) -> None:
     text = json.dumps(_json_safe(document), indent=2, allow_nan=False) + "\n"
-    _atomic_write(path, lambda temporary: _write_text(temporary, text))
+    atomic_write(path, lambda temporary: _write_text(temporary, text))
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -124,7 +131,7 @@ def write_run(
     written = []
     if table_format == "parquet":
         target = directory / "replications.parquet"
-        _atomic_write(target, lambda temporary: pq.write_table(table, temporary))
+        atomic_write(target, lambda temporary: pq.write_table(table, temporary))
     else:
         target = directory / "replications.csv"
         decoded = table.cast(
@@ -135,12 +142,12 @@ def write_run(
                 ]
             )
         )
-        _atomic_write(target, lambda temporary: pa_csv.write_csv(decoded, temporary))
+        atomic_write(target, lambda temporary: pa_csv.write_csv(decoded, temporary))
     written.append(target)
-    _write_json(directory / "summary.json", summary)
+    write_json(directory / "summary.json", summary)
     written.append(directory / "summary.json")
     document = dict(manifest)
     document["files"] = [path.name for path in written]
-    _write_json(directory / MANIFEST, document)
+    write_json(directory / MANIFEST, document)
     written.append(directory / MANIFEST)
     return written

@@ -1,8 +1,13 @@
-"""Run a loaded scenario through the Monte Carlo engine and write its run directory.
+"""Run a loaded scenario through an engine and write its run directory.
 
 The steps a `resilience run` takes: compile, plan batches, let an executor run them, aggregate
 each batch as it arrives (reporting progress), then write the outputs. Outputs are written only
 once every replication is done, so an interrupted run leaves no result that looks complete.
+
+The engine is the Monte Carlo kernel by default, or the SimPy engine (``engine="des"``), which
+runs the scenario's detailed options when it sets any (docs/des.md). Both hand the same batch
+results to the same aggregation and output code, so the run directory has the same files
+whichever engine made it; the manifest's ``engine`` (and for the DES ``des_mode``) says which.
 """
 
 from __future__ import annotations
@@ -12,17 +17,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from kernels.daily import BLOCK
 from resilience.compiler import compile_network
+from resilience.des import DesExecutor, DetailOptions
 from resilience.execution import Executor, LocalExecutor, plan_batches
 from resilience.loader import LoadedScenario
 from resilience.network import Network
 from resilience.outputs import TableFormat, begin_run_directory, package_versions, write_run
 from resilience.summary import RunAccumulator
 
-__all__ = ["RunResult", "RunSettings", "default_batch_size", "run_scenario"]
+__all__ = ["Engine", "RunResult", "RunSettings", "default_batch_size", "run_scenario"]
+
+Engine = Literal["kernel", "des"]
 
 BATCH_WORK = 20_000_000
 """Element-days (replications x days x (nodes + lanes)) per batch when no batch size is given:
@@ -49,6 +57,7 @@ class RunSettings:
     bands: bool = False
     out: Path | None = None
     table_format: TableFormat = "parquet"
+    engine: Engine = "kernel"  # the SimPy engine ("des") runs one replication at a time
 
 
 @dataclass(frozen=True)
@@ -88,8 +97,18 @@ def run_scenario(
     if settings.out is not None:
         begin_run_directory(settings.out)
     accumulator = RunAccumulator(network, replications, bands=settings.bands)
-    runner = executor or LocalExecutor(threads=settings.threads)
-    batch_size = settings.batch_size or default_batch_size(network, settings.threads)
+    details: dict[str, Any] = {"engine": settings.engine}
+    runner: Executor
+    if settings.engine == "des":
+        options = DetailOptions.from_scenario(loaded.scenario, network)
+        details["des_mode"] = options.mode
+        runner = executor or DesExecutor(options)
+        threads = 1  # the SimPy engine runs in this thread, one replication after another
+        batch_size = settings.batch_size or 1
+    else:
+        runner = executor or LocalExecutor(threads=settings.threads)
+        threads = settings.threads
+        batch_size = settings.batch_size or default_batch_size(network, settings.threads)
     batches = plan_batches(replications, batch_size)
     for batch in runner.run(network, batches, seed=seed, daily=settings.bands):
         accumulator.add(batch)
@@ -107,8 +126,8 @@ def run_scenario(
             "scenario_sha256": loaded.digest,
             "seed": seed,
             "replications": replications,
-            "engine": "kernel",
-            "threads": settings.threads,
+            **details,
+            "threads": threads,
             "batch_size": batch_size,
             "wall_seconds": wall,
             "versions": package_versions(),

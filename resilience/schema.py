@@ -20,11 +20,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 __all__ = [
     "DISTRIBUTION_PARAMETERS",
     "AlliedSharing",
+    "Berths",
     "BomInput",
     "Chokepoint",
     "Commodity",
     "Country",
     "Demand",
+    "DesSettings",
     "Detour",
     "Disruption",
     "Distribution",
@@ -36,7 +38,9 @@ __all__ = [
     "NodeKind",
     "Policies",
     "Scenario",
+    "Slots",
     "StockpileRelease",
+    "Vessels",
 ]
 
 Identifier = Annotated[
@@ -252,6 +256,13 @@ class Demand(_Table):
     )
 
 
+class Berths(_Table):
+    """A node's unloading berths: read only by the SimPy engine in detailed mode (docs/des.md)."""
+
+    count: int = Field(ge=1, le=10_000, description="cargoes that can unload at the same time")
+    hours_per_cargo: Positive = Field(24.0, description="hours a cargo occupies a berth")
+
+
 class Node(_Table):
     """A ``[nodes.ID]`` table: a place that produces, holds or consumes one commodity."""
 
@@ -275,6 +286,13 @@ class Node(_Table):
         False, description="storage only: a government stockpile, released by policy only"
     )
     demand: Demand | None = Field(None, description="consumer only: its demand")
+    berths: Berths | None = Field(
+        None,
+        description=(
+            "DES detailed mode only: berths where cargoes (lanes with vessels) unload, "
+            "count and hours_per_cargo (docs/des.md; the kernel ignores it)"
+        ),
+    )
 
     @model_validator(mode="after")
     def _fields_fit_the_kind(self) -> Node:
@@ -311,6 +329,23 @@ class Detour(_Table):
     capacity_factor: Fraction = Field(description="share of the lane's capacity the detour carries")
 
 
+class Vessels(_Table):
+    """A lane's discrete shipping: read only by the SimPy engine in detailed mode (docs/des.md).
+
+    Shipments leave as whole cargoes of ``cargo_size`` units, each on one vessel of a finite
+    fleet; a cargo waits for a free vessel, which sails loaded for the lead time and comes back
+    in ballast before it can load again.
+    """
+
+    cargo_size: Positive = Field(
+        description="units per cargo (an LNG carrier: about 70 kt; a bulk lot of a mineral)"
+    )
+    fleet: int = Field(ge=1, le=100_000, description="vessels serving the lane")
+    ballast_days: NonNegative | None = Field(
+        None, description="days an empty vessel takes to come back (default: the lead time)"
+    )
+
+
 class Lane(_Table):
     """A ``[lanes.ID]`` table: a route carrying one commodity from one node to another."""
 
@@ -333,12 +368,33 @@ class Lane(_Table):
     detour: Detour | None = Field(
         None, description="overrides the chokepoints' detour for this lane"
     )
+    vessels: Vessels | None = Field(
+        None,
+        description=(
+            "DES detailed mode only: whole cargoes on a finite fleet, cargo_size, fleet and "
+            "ballast_days (docs/des.md; the kernel ignores it; [des] detail = false too)"
+        ),
+    )
 
     @model_validator(mode="after")
     def _no_repeated_chokepoint(self) -> Lane:
         if len(set(self.chokepoints)) != len(self.chokepoints):
             raise ValueError("chokepoints lists a chokepoint twice")
         return self
+
+
+class Slots(_Table):
+    """A chokepoint's transit slots: read only by the SimPy engine in detailed mode (docs/des.md).
+
+    Vessels of lanes with ``vessels`` queue for the slots; a closure level ``v`` on the
+    chokepoint removes the share ``v`` of the slots, and a vessel takes the detour (if any)
+    when its expected wait is longer.
+    """
+
+    per_day: Positive = Field(description="transits per day for the vessels' class (LNG: 7)")
+    other_traffic_per_day: NonNegative = Field(
+        0.0, description="transits per day taken by ships the scenario does not model"
+    )
 
 
 class Chokepoint(_Table):
@@ -350,6 +406,13 @@ class Chokepoint(_Table):
     )
     capacity_factor: Fraction = Field(
         1.0, description="share of a lane's capacity the detour can carry"
+    )
+    slots: Slots | None = Field(
+        None,
+        description=(
+            "DES detailed mode only: transit slots vessels queue for, per_day and "
+            "other_traffic_per_day (docs/des.md; the kernel ignores it)"
+        ),
     )
 
 
@@ -500,6 +563,21 @@ class Policies(_Table):
         return self
 
 
+class DesSettings(_Table):
+    """The ``[des]`` table: options of the SimPy engine (docs/des.md); the kernel ignores it."""
+
+    detail: bool = Field(
+        True,
+        description=(
+            "use the vessels, berths and slots tables (false: the fluid model, which agrees "
+            "with the kernel)"
+        ),
+    )
+    time_of_day: bool = Field(
+        False, description="disruptions start and end at a drawn time of day (detailed mode)"
+    )
+
+
 class Scenario(_Table):
     """A whole resolved scenario: the top level of a scenario file after ``extends`` is applied."""
 
@@ -518,3 +596,10 @@ class Scenario(_Table):
         default_factory=dict, description="background hazards"
     )
     policies: Policies = Field(default_factory=Policies, description="policies")
+    des: DesSettings | None = Field(
+        None,
+        description=(
+            "[des] table, SimPy engine only: detail (bool, default true) and time_of_day "
+            "(bool, default false); see docs/des.md"
+        ),
+    )
