@@ -14,23 +14,18 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from resilience.checks import check_scenario
 from resilience.compiler import compile_network
 from resilience.engine import BatchResult, build_tables, run_batch
 from resilience.execution import LocalExecutor, ProcessExecutor, plan_batches
 from resilience.loader import load_scenario
 from resilience.network import Network
 from resilience.outcomes import CONSERVATION_TERMS, metric_index
-from resilience.schema import Scenario
 from resilience.synthetic import synthetic_scenario
 
+from .generated import compile_raw, generated_network, network_options
 
-def _network(raw: dict[str, Any]) -> Network:
-    scenario = Scenario.model_validate(raw)
-    assert check_scenario(scenario) == []
-    return compile_network(scenario)
+_network = compile_raw
 
 
 def _run(network: Network, count: int, first: int = 0, **options: Any) -> BatchResult:
@@ -203,37 +198,10 @@ def _balance(conservation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @settings(
     max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
-@given(
-    seed=st.integers(0, 10_000),
-    nodes=st.integers(10, 40),
-    extra_lanes=st.integers(0, 40),
-    hazards=st.booleans(),
-    closure=st.booleans(),
-    cv=st.sampled_from([0.0, 0.25, 1.0]),
-    priority=st.booleans(),
-    sharing=st.booleans(),
-)
-def test_material_is_conserved_in_every_replication(
-    seed: int,
-    nodes: int,
-    extra_lanes: int,
-    hazards: bool,
-    closure: bool,
-    cv: float,
-    priority: bool,
-    sharing: bool,
-) -> None:
+@given(options=network_options(max_nodes=40))
+def test_material_is_conserved_in_every_replication(options: dict[str, Any]) -> None:
     """initial + in transit + produced = consumed + inputs + final + in transit + lost."""
-    raw = synthetic_scenario(
-        nodes, nodes + extra_lanes, seed=seed, horizon_days=200, hazards=hazards,
-        chokepoint_closure=closure, demand_cv=cv,
-    )  # fmt: skip
-    if priority:
-        raw["policies"]["allocation"] = "priority"
-        raw["policies"]["priority_order"] = ["US", "JP"]
-    if sharing:
-        raw["policies"]["allied_sharing"] = {"members": ["US", "JP", "KR", "TW", "AU"]}
-    result = _run(_network(raw), 33)
+    result = _run(generated_network(horizon=200, **options), 33)
     left, right = _balance(result.conservation)
     assert np.all(np.abs(left - right) <= 1e-9 * np.maximum(1.0, np.abs(left)))
     assert np.all(result.conservation >= -1e-9)
