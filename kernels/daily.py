@@ -795,6 +795,38 @@ def _phase6a_allocation(
 
 
 @jit
+def _fill_needs(
+    lanes: np.ndarray,
+    w: int,
+    available: float,
+    trigger_days: float,
+    cover: np.ndarray,
+    need: np.ndarray,
+    lane_consumer: np.ndarray,
+    lane_capacity: np.ndarray,
+    phi: np.ndarray,
+    request: np.ndarray,
+    filled: np.ndarray,
+) -> None:
+    """One giver (a stockpile or a donor) fills the needs of the consumers its ``lanes`` reach
+    whose cover is below ``trigger_days``: in full when ``available`` allows, else pro-rata; each
+    fill is taken off the consumer's remaining need (section 5.7). Replication ``w`` only."""
+    total = 0.0
+    for lane in lanes:
+        r = lane_consumer[lane]
+        ask = 0.0
+        if cover[r, w] < trigger_days:
+            ask = _thru(need[r, w], lane_capacity[lane], phi[lane, w])
+        request[lane, w] = ask
+        total += ask
+    scale = 1.0 if total <= available else available / total
+    for lane in lanes:
+        give = request[lane, w] * scale
+        filled[lane, w] = give
+        need[lane_consumer[lane], w] -= give
+
+
+@jit
 def _phase6bc_release_and_sharing(
     R: Any,
     buffer_initial: Any,
@@ -842,22 +874,10 @@ def _phase6bc_release_and_sharing(
         for w in range(W):
             limit = node_capacity[z] * f_node[z, w] if f_node[z, w] > 0.0 else 0.0
             available = max(0.0, min(stock[z, w], release_max_fraction * buffer_initial[z], limit))
-            total = 0.0
-            for j in range(j0, j1):
-                lane = release_lanes[j]
-                r = lane_consumer[lane]
-                ask = 0.0
-                if cover[r, w] < release_trigger_days:
-                    ask = _thru(need[r, w], lane_capacity[lane], phi[lane, w])
-                request[lane, w] = ask
-                total += ask
-            scale = 1.0 if total <= available else available / total
-            for j in range(j0, j1):
-                lane = release_lanes[j]
-                r = lane_consumer[lane]
-                give = request[lane, w] * scale
-                filled[lane, w] = give
-                need[r, w] -= give
+            _fill_needs(
+                release_lanes[j0:j1], w, available, release_trigger_days, cover, need,
+                lane_consumer, lane_capacity, phi, request, filled,
+            )  # fmt: skip
     for i in range(sharing_nodes.shape[0]):
         donor = sharing_nodes[i]
         donor_row = consumer_of_node[donor]
@@ -873,22 +893,10 @@ def _phase6bc_release_and_sharing(
                 sharing_max_fraction
                 * (stock[donor, w] - sharing_floor_days * node_demand_mean[donor]),
             )
-            total = 0.0
-            for j in range(j0, j1):
-                lane = sharing_lanes[j]
-                r = lane_consumer[lane]
-                ask = 0.0
-                if cover[r, w] < sharing_trigger_days:
-                    ask = _thru(need[r, w], lane_capacity[lane], phi[lane, w])
-                request[lane, w] = ask
-                total += ask
-            scale = 1.0 if total <= offer else offer / total
-            for j in range(j0, j1):
-                lane = sharing_lanes[j]
-                r = lane_consumer[lane]
-                give = request[lane, w] * scale
-                filled[lane, w] = give
-                need[r, w] -= give
+            _fill_needs(
+                sharing_lanes[j0:j1], w, offer, sharing_trigger_days, cover, need,
+                lane_consumer, lane_capacity, phi, request, filled,
+            )  # fmt: skip
 
 
 @jit
