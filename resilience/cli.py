@@ -63,7 +63,10 @@ _overlay_option = click.option(
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    # A terminal sets the width; output sent to a file or a pipe gets room for the whole table
+    # (rich would otherwise assume 80 columns) unless COLUMNS says otherwise.
+    width = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
+    return Console(highlight=False, soft_wrap=False, width=width)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
