@@ -21,6 +21,7 @@ from resilience.network import (
     LANE_MODE_CODES,
     NODE_KIND_CODES,
     Network,
+    csr,
 )
 from resilience.schema import DISTRIBUTION_PARAMETERS, Distribution, Node, Scenario
 
@@ -31,14 +32,6 @@ def stream_key(name: str) -> int:
     """A 64-bit random-stream key from a stream's name (BLAKE2b, stable across runs)."""
     digest = hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "little")
-
-
-def _csr(groups: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """(ptr, items) for a list of row lists: ptr has len(groups)+1 entries."""
-    ptr = np.zeros(len(groups) + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum([len(group) for group in groups])
-    items = np.fromiter((i for group in groups for i in group), dtype=np.int32, count=int(ptr[-1]))
-    return ptr, items
 
 
 class _Distributions:
@@ -113,7 +106,7 @@ def compile_network(scenario: Scenario) -> Network:
             bom_per_unit.append(entry.per_unit)
             group.append(m)
         bom_groups.append(group)
-    bom_ptr, _ = _csr(bom_groups)
+    bom_ptr, _ = csr(bom_groups)
 
     # Lanes: the scenario's, then the sharing lanes the policy generates
     lane_ids: list[str] = []
@@ -311,15 +304,15 @@ def compile_network(scenario: Scenario) -> Network:
         haz_duration.append(distributions.add(hazard.duration))
         haz_severity.append(hazard.severity)
         haz_recovery.append(hazard.recovery_days)
-    haz_node_ptr, haz_nodes = _csr(haz_groups)
+    haz_node_ptr, haz_nodes = csr(haz_groups)
 
     priority = np.full(len(country_ids), len(policies.priority_order), dtype=np.int32)
     for rank, country in enumerate(policies.priority_order):
         priority[country_row[country]] = rank
 
-    buffer_lane_ptr, buffer_lanes = _csr(inbound)
-    node_out_ptr, node_out_lanes = _csr(outbound)
-    lane_choke_ptr, lane_choke_items = _csr(lane_chokes)
+    buffer_lane_ptr, buffer_lanes = csr(inbound)
+    node_out_ptr, node_out_lanes = csr(outbound)
+    lane_choke_ptr, lane_choke_items = csr(lane_chokes)
     kind_codes = np.array([NODE_KIND_CODES[node.kind] for node in nodes], dtype=np.int8)
 
     def f8(values: Sequence[float]) -> np.ndarray:

@@ -18,10 +18,17 @@ import numpy.typing as npt
 from scipy import sparse
 
 from kernels.daily import BLOCK, N_CONSERVATION, N_CONSUMER_METRICS, N_NETWORK_METRICS, simulate
-from resilience.network import DISRUPTION_KIND_CODES, LANE_MODE_CODES, Network
+from resilience.network import DISRUPTION_KIND_CODES, LANE_MODE_CODES, Network, csr
 from resilience.outcomes import CONSERVATION_TERMS, CONSUMER_METRICS, NETWORK_METRICS
 
-__all__ = ["NETWORK_ARGUMENTS", "BatchResult", "KernelTables", "build_tables", "run_batch"]
+__all__ = [
+    "NETWORK_ARGUMENTS",
+    "BatchResult",
+    "KernelTables",
+    "build_tables",
+    "network_arguments",
+    "run_batch",
+]
 
 assert len(CONSUMER_METRICS) == N_CONSUMER_METRICS
 assert len(NETWORK_METRICS) == N_NETWORK_METRICS
@@ -80,13 +87,6 @@ class KernelTables:
         return tuple(getattr(self, spec.name) for spec in fields(self))
 
 
-def _csr(groups: list[list[int]]) -> tuple[IntArray, IntArray]:
-    ptr = np.zeros(len(groups) + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum([len(g) for g in groups], dtype=np.int64)
-    items = np.array([i for g in groups for i in g], dtype=np.int64)
-    return ptr, items
-
-
 def build_tables(network: Network) -> KernelTables:
     """Derive the kernel's index tables from a compiled Network."""
     n_nodes, n_lanes = network.n_nodes, network.n_lanes
@@ -112,7 +112,7 @@ def build_tables(network: Network) -> KernelTables:
             & network.dis_destinations[d][to_country]
         )
         export_groups.append(np.flatnonzero(match).tolist())
-    export_ptr, export_lanes = _csr(export_groups)
+    export_ptr, export_lanes = csr(export_groups, np.int64)
 
     # Ring sizes: the longest delay a lane can give a shipment, plus the day a held cargo waits.
     most_licensing = np.zeros(n_lanes, dtype=np.int64)
@@ -141,7 +141,7 @@ def build_tables(network: Network) -> KernelTables:
         if members and not network.node_strategic[node]:
             order_buffers.append(b)
             groups.append(members)
-    group_ptr, group_lanes = _csr(groups)
+    group_ptr, group_lanes = csr(groups, np.int64)
 
     # Suppliers: outbound normal lanes, sorted (stably) by the destination country's rank.
     priority = network.allocation == 1
@@ -160,7 +160,7 @@ def build_tables(network: Network) -> KernelTables:
         supplier_nodes.append(n)
         supplier_groups.append([lanes[i] for i in order])
         rank_groups.append([ranks[i] for i in order])
-    supplier_ptr, supplier_lanes = _csr(supplier_groups)
+    supplier_ptr, supplier_lanes = csr(supplier_groups, np.int64)
     supplier_rank = np.array([r for group in rank_groups for r in group], dtype=np.int64)
 
     def by_origin(mask: np.ndarray) -> tuple[IntArray, IntArray, IntArray]:
@@ -172,7 +172,7 @@ def build_tables(network: Network) -> KernelTables:
             if lanes:
                 nodes.append(n)
                 lanes_of.append(lanes)
-        ptr, items = _csr(lanes_of)
+        ptr, items = csr(lanes_of, np.int64)
         return np.array(nodes, dtype=np.int64), ptr, items
 
     release_nodes, release_ptr, release_lanes = by_origin(release)

@@ -17,6 +17,7 @@ Conventions:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
@@ -32,6 +33,7 @@ __all__ = [
     "LANE_MODE_CODES",
     "NODE_KIND_CODES",
     "Network",
+    "csr",
     "network_reference",
 ]
 
@@ -298,6 +300,20 @@ class Network:
     def chokepoint_row(self) -> dict[str, int]:
         """Chokepoint id -> row."""
         return {choke: row for row, choke in enumerate(self.chokepoint_ids)}
+
+
+def csr(
+    groups: Sequence[Sequence[int]], item_dtype: npt.DTypeLike = np.int32
+) -> tuple[npt.NDArray[np.int64], np.ndarray]:
+    """``(ptr, items)`` of a list of row lists: row ``i`` is ``items[ptr[i]:ptr[i + 1]]``.
+
+    ``ptr`` is int64 with ``len(groups) + 1`` entries; ``items`` has ``item_dtype``.
+    """
+    ptr = np.zeros(len(groups) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(group) for group in groups])
+    count = int(ptr[-1])
+    items = np.fromiter((i for group in groups for i in group), dtype=item_dtype, count=count)
+    return ptr, items
 
 
 def array_fields() -> list[Any]:

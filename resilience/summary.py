@@ -19,7 +19,7 @@ from resilience.engine import BatchResult
 from resilience.network import Network
 from resilience.outcomes import CONSUMER_METRICS, NETWORK_METRICS, metric_index
 
-__all__ = ["BAND_BINS", "QUANTILES", "RunAccumulator", "summarise_metric"]
+__all__ = ["BAND_BINS", "QUANTILES", "RunAccumulator", "summarise_metric", "tail_risk"]
 
 QUANTILES = (0.05, 0.50, 0.95, 0.99)
 TAIL_LEVELS = (0.95, 0.99)
