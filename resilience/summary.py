@@ -51,14 +51,21 @@ def summarise_metric(values: FloatArray) -> dict[str, float | int]:
 
 
 def tail_risk(shortfall: FloatArray) -> dict[str, float]:
-    """VaR and CVaR of total shortfall at 95% and 99% (section 8)."""
+    """VaR and CVaR of total shortfall at 95% and 99% (model.md section 8).
+
+    ``VaR_a`` is the inverted-CDF quantile, the smallest observed ``x`` with ``F(x) >= a``.
+    ``CVaR_a`` is the Rockafellar-Uryasev form ``VaR_a + E[(X - VaR_a)+] / (1 - a)``: the mean
+    of the worst ``1 - a`` of the distribution, exact when atoms straddle the ``a`` point (a rare
+    shortfall of 100 with probability 3% gives CVaR95 = 60, not the mean of everything above
+    VaR95 = 0). Units are those of the shortfall.
+    """
     result = {}
     for level in TAIL_LEVELS:
-        var = float(np.quantile(shortfall, level))
-        tail = shortfall[shortfall >= var]
+        var = float(np.quantile(shortfall, level, method="inverted_cdf"))
+        excess = float(np.maximum(shortfall - var, 0.0).mean())
         label = round(level * 100)
         result[f"var{label}"] = var
-        result[f"cvar{label}"] = float(tail.mean()) if tail.size else var
+        result[f"cvar{label}"] = var + excess / (1.0 - level)
     return result
 
 
