@@ -25,6 +25,7 @@ lint: $(BIN)/activate
 	$(BIN)/ruff check resilience kernels tests benchmarks
 	$(BIN)/ruff format --check resilience kernels tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis .benchmarks .mypy_cache .ruff_cache

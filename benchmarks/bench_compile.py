@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from resilience.checks import check_scenario
-from resilience.compiler import compile_network
-from resilience.schema import Scenario
-from resilience.synthetic import synthetic_scenario
+from resilience.network.compiler import compile_network
+from resilience.scenario.checks import check_scenario
+from resilience.scenario.schema import Scenario
+from resilience.scenario.synthetic import synthetic_scenario
 
 COMPILE_TARGET_SECONDS = 2.0
 

@@ -23,12 +23,13 @@ from typing import Any
 import pytest
 import simpy
 
-from resilience.compiler import compile_network
-from resilience.des import DesModel, Layout, Outcome
-from resilience.engine import build_tables, run_batch
-from resilience.outcomes import CONSUMER_METRICS
-from resilience.schema import Scenario
-from resilience.synthetic import synthetic_scenario
+from resilience.engines.des import DesModel, Layout, Outcome
+from resilience.engines.kernel import run_batch
+from resilience.model.outcomes import CONSUMER_METRICS
+from resilience.network.compiler import compile_network
+from resilience.network.tables import build_tables
+from resilience.scenario.schema import Scenario
+from resilience.scenario.synthetic import synthetic_scenario
 
 EVENTS_TARGET = 0.5
 EVENTS_FLOOR = 0.45  # asserted: the target less the spread of timings on a shared machine

@@ -2,7 +2,7 @@
 
 Run with ``make bench``. Speed is reported as lane-days per second (replications x days x lanes
 / seconds) and as ratios measured in the same run against the NumPy-vectorised baseline
-(benchmarks/numpy_baseline.py) and the plain-Python reference (resilience/reference.py), since
+(benchmarks/numpy_baseline.py) and the plain-Python reference (resilience/model/reference.py), since
 these machines are shared and noisy. Every benchmark asserts the work it did (replications
 simulated, demand served), so a "speed-up" that skips work fails.
 
@@ -25,13 +25,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from resilience.compiler import compile_network
-from resilience.engine import BatchResult, KernelTables, build_tables, run_batch
-from resilience.network import Network
-from resilience.outcomes import metric_index
-from resilience.reference import simulate_replication
-from resilience.schema import Scenario
-from resilience.synthetic import synthetic_scenario
+from resilience.engines.kernel import run_batch
+from resilience.model.outcomes import BatchResult, metric_index
+from resilience.model.reference import simulate_replication
+from resilience.network.arrays import Network
+from resilience.network.compiler import compile_network
+from resilience.network.tables import KernelTables, build_tables
+from resilience.scenario.schema import Scenario
+from resilience.scenario.synthetic import synthetic_scenario
 
 from .numpy_baseline import simulate_numpy
 
@@ -202,8 +203,9 @@ def _fresh_process(code: str, env: dict[str, str]) -> float:
 
 
 _COMPILE_SNIPPET = """
-from resilience.compiler import compile_network
-from resilience.engine import build_tables, run_batch
+from resilience.network.compiler import compile_network
+from resilience.network.tables import build_tables
+from resilience.engines.kernel import run_batch
 net = compile_network(load_scenario("demo").scenario)
 result = run_batch(net, build_tables(net), 0, 64)
 assert result.count == 64

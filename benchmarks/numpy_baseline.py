@@ -25,7 +25,7 @@ It produces the kernel's numbers (to 1e-9, tests/test_numpy_baseline.py):
   libm by an ulp; that moves results by about 1e-16, far inside the tolerance.
 
 Nothing in the package imports this module: the kernel and the plain-Python reference
-(resilience/reference.py) remain the model's implementations of record, and the test keeps
+(resilience/model/reference.py) remain the model's implementations of record, and the test keeps
 this one in step with the kernel.
 
 Timing note: a day allocates many ``(elements, count)`` float64 temporaries. With glibc's
@@ -44,9 +44,9 @@ import numpy.typing as npt
 
 from kernels.daily import N_CONSERVATION, N_CONSUMER_METRICS, N_NETWORK_METRICS
 from kernels.draws import EMPIRICAL, EXPONENTIAL, FIXED, LOGNORMAL, TRIANGULAR, UNIFORM, WEIBULL
-from resilience.engine import KernelTables
-from resilience.network import DISRUPTION_KIND_CODES, NODE_KIND_CODES, Network
-from resilience.outcomes import CONSERVATION_TERMS, CONSUMER_METRICS
+from resilience.model.outcomes import CONSERVATION_TERMS, CONSUMER_METRICS
+from resilience.network.arrays import DISRUPTION_KIND_CODES, NODE_KIND_CODES, Network
+from resilience.network.tables import KernelTables
 
 __all__ = ["simulate_numpy"]
 
@@ -189,18 +189,19 @@ def simulate_numpy(
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Simulate replications ``first .. first + count - 1`` of ``network``, all at once.
 
-    Same meaning as ``resilience.engine.run_batch(network, tables, first, count, seed=seed)``.
+    Same meaning as
+    ``resilience.engines.kernel.run_batch(network, tables, first, count, seed=seed)``.
 
     Args:
         network: the compiled network.
-        tables: ``resilience.engine.build_tables(network)``.
+        tables: ``resilience.engines.kernel.build_tables(network)``.
         first: index of the first replication.
         count: number of replications (>= 1).
         seed: overrides ``network.seed``.
 
     Returns:
         ``(consumer, network_totals, conservation)``: float64 arrays of shapes (count, R, 13),
-        (count, 3) and (count, C, 8), in the layout of resilience.outcomes.
+        (count, 3) and (count, C, 8), in the layout of resilience.model.outcomes.
     """
     if count < 1:
         raise ValueError("count must be >= 1")
@@ -811,7 +812,7 @@ class _Run:
         self.pipe[base + delay % size, self.cols] += direct
         self.pipe[base + (delay + extra) % size, self.cols] += detour
 
-    # ---- outputs (resilience.outcomes layout) -----------------------------------------------
+    # ---- outputs (resilience.model.outcomes layout) -----------------------------------------
 
     def outputs(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         net, tb = self.net, self.tb

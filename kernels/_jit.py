@@ -8,8 +8,8 @@
 - ``fastmath`` off: results must match the plain-Python reference to 1e-12, and reassociating
   floating-point sums would break bit-identity across batch sizes.
 - ``nogil=True``: kernels release the GIL, so the engine runs blocks of replications on plain
-  Python threads (resilience.execution). Numba's ``parallel=True``/``prange`` was measured to add
-  about 30 s of compile time to the simulation kernel for no gain over threads.
+  Python threads (resilience.engines.execution). Numba's ``parallel=True``/``prange`` was
+  measured to add about 30 s of compile time to the simulation kernel for no gain over threads.
 """
 
 from __future__ import annotations

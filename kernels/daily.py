@@ -7,8 +7,8 @@ and its replication indices; `simulate` runs blocks in parallel (``prange``), ea
 only its own rows of the outputs, so results are bit-identical whatever the thread count or the
 batch size.
 
-Everything here is arrays and scalars. The wrapper in ``resilience.engine`` validates, derives
-the static index tables (groups, suppliers, release and sharing lanes, upstream masks) and
+Everything here is arrays and scalars. The wrapper in ``resilience.engines.kernel`` validates,
+derives the static index tables (groups, suppliers, release and sharing lanes, upstream masks) and
 allocates the outputs. Shapes use the symbols of docs/network.md; ``W`` is ``BLOCK``.
 """
 
@@ -35,10 +35,10 @@ N_CONSUMER_METRICS = 13
 N_NETWORK_METRICS = 3
 N_CONSERVATION = 8
 
-# Column order of the consumer outputs (resilience.outcomes.CONSUMER_METRICS).
+# Column order of the consumer outputs (resilience.model.outcomes.CONSUMER_METRICS).
 _DEMAND, _SERVED, _SHORTFALL, _FILL, _DAYS_SHORT, _PEAK = 0, 1, 2, 3, 4, 5
 _TTS, _TTR, _CENSORED, _AREA, _PROCUREMENT, _SHIPPING, _HOLDING = 6, 7, 8, 9, 10, 11, 12
-# Conservation terms (resilience.outcomes.CONSERVATION_TERMS).
+# Conservation terms (resilience.model.outcomes.CONSERVATION_TERMS).
 _C_INIT, _C_INIT_TRANSIT, _C_PRODUCED, _C_DEMAND, _C_INPUTS, _C_FINAL, _C_FINAL_TRANSIT = (
     0, 1, 2, 3, 4, 5, 6,
 )  # fmt: skip
@@ -1064,7 +1064,7 @@ def _simulate_block(
     sharing_trigger_days: float,
     sharing_floor_days: float,
     sharing_max_fraction: float,
-    # derived tables (resilience.engine.KernelTables)
+    # derived tables (resilience.network.tables.KernelTables)
     consumer_of_node: np.ndarray,
     lane_consumer: np.ndarray,
     pipe_ptr: np.ndarray,
@@ -1606,8 +1606,8 @@ def simulate(
     arguments) cost about 4 s of compile time for a few microseconds per block at run time.
 
     Args:
-        network: the Network arrays in `resilience.engine.NETWORK_ARGUMENTS` order.
-        tables: the derived index tables in `resilience.engine.KernelTables` field order.
+        network: the Network arrays in `resilience.engines.kernel.NETWORK_ARGUMENTS` order.
+        tables: the derived index tables in `resilience.network.tables.KernelTables` field order.
         out_consumer: (n_reps, R, N_CONSUMER_METRICS) float64, written in place.
         out_network: (n_reps, N_NETWORK_METRICS) float64, written in place.
         out_conservation: (n_reps, C, N_CONSERVATION) float64, written in place.

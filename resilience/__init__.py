@@ -2,13 +2,27 @@
 
 The data flow (docs/model.md): a scenario file is loaded and validated (`load_scenario`), compiled
 into a `Network` of arrays (`compile_network`), and run by an engine.
+
+The package is layered; each layer imports only those below it (checked by import-linter in
+`make lint`):
+
+    cli -> run -> analysis | outputs -> engines -> model -> network -> scenario -> errors
+
+The names below are imported lazily, so that `import resilience` (and commands such as
+`resilience validate`) do not pay for numba, SimPy or pyarrow until a name needs them.
 """
 
-from resilience.compiler import compile_network
-from resilience.errors import Problem, ResilienceError, ScenarioError
-from resilience.loader import LoadedScenario, load_scenario
-from resilience.network import Network
-from resilience.schema import Scenario
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from resilience.errors import Problem, ResilienceError, ScenarioError
+    from resilience.network.arrays import Network
+    from resilience.network.compiler import compile_network
+    from resilience.scenario.loader import LoadedScenario, load_scenario
+    from resilience.scenario.schema import Scenario
 
 __all__ = [
     "LoadedScenario",
@@ -20,3 +34,25 @@ __all__ = [
     "compile_network",
     "load_scenario",
 ]
+
+_WHERE = {
+    "LoadedScenario": "resilience.scenario.loader",
+    "Network": "resilience.network.arrays",
+    "Problem": "resilience.errors",
+    "ResilienceError": "resilience.errors",
+    "Scenario": "resilience.scenario.schema",
+    "ScenarioError": "resilience.errors",
+    "compile_network": "resilience.network.compiler",
+    "load_scenario": "resilience.scenario.loader",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use (PEP 562)."""
+    if name not in _WHERE:
+        raise AttributeError(f"module 'resilience' has no attribute {name!r}")
+    return getattr(importlib.import_module(_WHERE[name]), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

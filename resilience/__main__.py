@@ -1,5 +1,5 @@
 """``python -m resilience``: the same as the ``resilience`` command."""
 
-from resilience.cli import main
+from resilience.cli.main import main
 
 raise SystemExit(main())

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from resilience.checks import check_scenario
-from resilience.compiler import compile_network
-from resilience.network import Network
-from resilience.schema import Scenario
-from resilience.synthetic import synthetic_scenario
+from resilience.network.arrays import Network
+from resilience.network.compiler import compile_network
+from resilience.scenario.checks import check_scenario
+from resilience.scenario.schema import Scenario
+from resilience.scenario.synthetic import synthetic_scenario
 
 __all__ = ["assert_relatively_close", "compile_raw", "generated_network", "network_options"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from resilience.cli import main
+from resilience.cli.main import main
 
 BASE = """\
 [scenario]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from resilience.cli import main
-from resilience.loader import load_scenario
+from resilience.cli.main import main
+from resilience.scenario.loader import load_scenario
 
 
 def test_list_names_the_demo(capsys: pytest.CaptureFixture[str]) -> None:

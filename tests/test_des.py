@@ -16,15 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from resilience.catalog import list_scenarios
-from resilience.compiler import compile_network
-from resilience.des import DesModel, Layout, run_des_batch
-from resilience.des.clock import DesEnvironment
-from resilience.engine import run_batch
-from resilience.loader import load_scenario
-from resilience.network import Network
-from resilience.outcomes import CONSERVATION_TERMS, metric_index
-from resilience.synthetic import synthetic_scenario
+from resilience.engines.des import DesModel, Layout, run_des_batch
+from resilience.engines.des.clock import DesEnvironment
+from resilience.engines.kernel import run_batch
+from resilience.model.outcomes import CONSERVATION_TERMS, metric_index
+from resilience.network.arrays import Network
+from resilience.network.compiler import compile_network
+from resilience.scenario.catalog import list_scenarios
+from resilience.scenario.loader import load_scenario
+from resilience.scenario.synthetic import synthetic_scenario
 
 from .generated import assert_relatively_close, compile_raw, generated_network, network_options
 from .test_reference import _kitchen_sink, _worked_example

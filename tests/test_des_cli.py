@@ -10,12 +10,12 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
-from resilience.cli import main
-from resilience.compiler import compile_network
-from resilience.des import TRACE_COLUMNS, DesModel, Layout
-from resilience.des.trace import EVENTS
-from resilience.loader import load_scenario
-from resilience.outcomes import CONSUMER_METRICS, metric_index
+from resilience.cli.main import main
+from resilience.engines.des import TRACE_COLUMNS, DesModel, Layout
+from resilience.engines.des.trace import EVENTS
+from resilience.model.outcomes import CONSUMER_METRICS, metric_index
+from resilience.network.compiler import compile_network
+from resilience.scenario.loader import load_scenario
 
 # Detail on the demo: the Qatar-Japan LNG lane on whole cargoes, slots at Hormuz (on its way).
 DETAIL = """

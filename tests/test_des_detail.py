@@ -19,17 +19,17 @@ import numpy as np
 import pytest
 import tomli_w
 
-from resilience.checks import check_scenario
-from resilience.compiler import compile_network
-from resilience.des import FLUID, DesModel, DetailOptions, Layout
-from resilience.des.cargo import LOADED_OFFSET, CargoLane
-from resilience.des.clock import PRODUCTION
-from resilience.des.disruptions import time_of_day_shifts
-from resilience.des.metrics import Outcome
-from resilience.engine import run_batch
-from resilience.loader import load_scenario
-from resilience.outcomes import metric_index
-from resilience.schema import Scenario
+from resilience.engines.des import FLUID, DesModel, DetailOptions, Layout
+from resilience.engines.des.cargo import LOADED_OFFSET, CargoLane
+from resilience.engines.des.clock import PRODUCTION
+from resilience.engines.des.disruptions import time_of_day_shifts
+from resilience.engines.des.metrics import Outcome
+from resilience.engines.kernel import run_batch
+from resilience.model.outcomes import metric_index
+from resilience.network.compiler import compile_network
+from resilience.scenario.checks import check_scenario
+from resilience.scenario.loader import load_scenario
+from resilience.scenario.schema import Scenario
 
 from .conftest import ROOT
 from .generated import assert_relatively_close

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from resilience.format_reference import network_markdown, scenario_format_markdown
-from resilience.schema import Scenario
+from resilience.outputs.format_reference import network_markdown, scenario_format_markdown
+from resilience.scenario.schema import Scenario
 
 from .conftest import ROOT
 
@@ -13,7 +13,7 @@ DOCS = ROOT / "docs"
 def test_scenario_format_reference_matches_the_schema() -> None:
     committed = (DOCS / "scenario-format.md").read_text(encoding="utf-8")
     assert committed == scenario_format_markdown(), (
-        "docs/scenario-format.md is stale: run python -m resilience.format_reference docs/"
+        "docs/scenario-format.md is stale: run python -m resilience.outputs.format_reference docs/"
     )
 
 
@@ -26,7 +26,7 @@ def test_scenario_format_reference_documents_every_key() -> None:
 def test_network_reference_matches_the_code() -> None:
     committed = (DOCS / "network.md").read_text(encoding="utf-8")
     assert committed == network_markdown(), (
-        "docs/network.md is stale: run python -m resilience.format_reference docs/"
+        "docs/network.md is stale: run python -m resilience.outputs.format_reference docs/"
     )
 
 

@@ -15,13 +15,14 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from resilience.compiler import compile_network
-from resilience.engine import BatchResult, build_tables, run_batch
-from resilience.execution import LocalExecutor, ProcessExecutor, plan_batches
-from resilience.loader import load_scenario
-from resilience.network import Network
-from resilience.outcomes import CONSERVATION_TERMS, metric_index
-from resilience.synthetic import synthetic_scenario
+from resilience.engines.execution import LocalExecutor, ProcessExecutor, plan_batches
+from resilience.engines.kernel import run_batch
+from resilience.model.outcomes import CONSERVATION_TERMS, BatchResult, metric_index
+from resilience.network.arrays import Network
+from resilience.network.compiler import compile_network
+from resilience.network.tables import build_tables
+from resilience.scenario.loader import load_scenario
+from resilience.scenario.synthetic import synthetic_scenario
 
 from .generated import compile_raw, generated_network, network_options
 

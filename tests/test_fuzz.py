@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from resilience import schema
-from resilience.compiler import compile_network
+from resilience.scenario import schema
 from resilience.errors import ResilienceError
-from resilience.loader import load_scenario
+from resilience.network.compiler import compile_network
+from resilience.scenario.loader import load_scenario
 
 BASE = """\
 [scenario]

@@ -1,6 +1,6 @@
 """The Numba kernel against the plain-Python reference of docs/model.md: equal to 1e-12.
 
-The reference (resilience/reference.py) was written separately from the kernel, from the model
+The reference (resilience/model/reference.py) was written separately from the kernel, from the model
 document alone, as readable per-replication Python. Agreement on random generated networks with
 every mechanism switched on (hazards, closures with detours, export restrictions, surges,
 priority allocation, switching, stockpile release, allied sharing, random demand) is the check
@@ -15,12 +15,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from resilience.compiler import compile_network
-from resilience.engine import build_tables, run_batch
-from resilience.loader import load_scenario
-from resilience.network import Network
-from resilience.reference import simulate_replication
-from resilience.synthetic import synthetic_scenario
+from resilience.engines.kernel import run_batch
+from resilience.model.reference import simulate_replication
+from resilience.network.arrays import Network
+from resilience.network.compiler import compile_network
+from resilience.network.tables import build_tables
+from resilience.scenario.loader import load_scenario
+from resilience.scenario.synthetic import synthetic_scenario
 
 from .generated import assert_relatively_close, compile_raw, generated_network, network_options
 from .test_reference import _kitchen_sink

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from resilience.checks import check_scenario
-from resilience.compiler import compile_network, stream_key
-from resilience.exposure import consumer_exposures
-from resilience.loader import load_scenario
-from resilience.network import LANE_MODE_CODES, NODE_KIND_CODES, Network, array_fields
-from resilience.schema import Scenario
-from resilience.synthetic import synthetic_scenario
+from resilience.network.arrays import LANE_MODE_CODES, NODE_KIND_CODES, Network, array_fields
+from resilience.network.compiler import compile_network, stream_key
+from resilience.network.exposure import consumer_exposures
+from resilience.scenario.checks import check_scenario
+from resilience.scenario.loader import load_scenario
+from resilience.scenario.schema import Scenario
+from resilience.scenario.synthetic import synthetic_scenario
 
 
 def _compile(raw: dict) -> Network:

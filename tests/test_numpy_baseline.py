@@ -2,7 +2,7 @@
 
 The benchmarks quote the Numba kernel's speed against this vectorised NumPy version, which is
 only a fair comparison if both compute the same thing: every reported number must agree with
-`resilience.engine.run_batch` to 1e-9 relative, on the benchmark's reference network, on the
+`resilience.engines.kernel.run_batch` to 1e-9 relative, on the benchmark's reference network, on the
 shipped demo, on a network with random demand, priority allocation and allied sharing, and on
 the small scenario that exercises every mechanism of the model.
 """
@@ -15,14 +15,15 @@ import numpy as np
 import pytest
 
 from benchmarks.numpy_baseline import simulate_numpy
-from resilience.checks import check_scenario
-from resilience.compiler import compile_network
-from resilience.engine import build_tables, run_batch
-from resilience.loader import load_scenario
-from resilience.network import Network
-from resilience.outcomes import metric_index
-from resilience.schema import Scenario
-from resilience.synthetic import synthetic_scenario
+from resilience.engines.kernel import run_batch
+from resilience.model.outcomes import metric_index
+from resilience.network.arrays import Network
+from resilience.network.compiler import compile_network
+from resilience.network.tables import build_tables
+from resilience.scenario.checks import check_scenario
+from resilience.scenario.loader import load_scenario
+from resilience.scenario.schema import Scenario
+from resilience.scenario.synthetic import synthetic_scenario
 
 from .generated import assert_relatively_close
 from .test_reference import _kitchen_sink

@@ -12,15 +12,20 @@ from typing import Any
 import numpy as np
 import pytest
 
-from resilience.checks import check_scenario
-from resilience.compiler import compile_network
-from resilience.loader import load_scenario
-from resilience.network import Network
-from resilience.outcomes import CONSERVATION_TERMS, CONSUMER_METRICS, NETWORK_METRICS, metric_index
-from resilience.reference import ReferenceRun, simulate_replication
-from resilience.reference_timeline import mix, round_days, sample_timeline, uniform
-from resilience.schema import Scenario
-from resilience.synthetic import synthetic_scenario
+from resilience.model.outcomes import (
+    CONSERVATION_TERMS,
+    CONSUMER_METRICS,
+    NETWORK_METRICS,
+    metric_index,
+)
+from resilience.model.reference import ReferenceRun, simulate_replication
+from resilience.model.timeline import mix, round_days, sample_timeline, uniform
+from resilience.network.arrays import Network
+from resilience.network.compiler import compile_network
+from resilience.scenario.checks import check_scenario
+from resilience.scenario.loader import load_scenario
+from resilience.scenario.schema import Scenario
+from resilience.scenario.synthetic import synthetic_scenario
 
 DEMO_CONSUMERS = ("jp_lng", "kr_lng", "tw_lng", "us_chips", "jp_chips")
 
@@ -277,7 +282,7 @@ def test_constant_demand_draws_no_random_numbers(monkeypatch: pytest.MonkeyPatch
     def refuse(*args: object) -> float:
         raise AssertionError("cv = 0 demand drew a random number")
 
-    monkeypatch.setattr("resilience.reference.uniform", refuse)
+    monkeypatch.setattr("resilience.model.reference.uniform", refuse)
     network = _compile(synthetic_scenario(30, 60, seed=1))
     outcome = simulate_replication(network, 0)
     demand = outcome.consumer[:, metric_index("demand")]

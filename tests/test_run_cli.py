@@ -14,8 +14,8 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
-from resilience.cli import main
-from resilience.outcomes import CONSUMER_METRICS
+from resilience.cli.main import main
+from resilience.model.outcomes import CONSUMER_METRICS
 
 ENV = {**os.environ, "COLUMNS": "160"}
 

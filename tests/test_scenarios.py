@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from resilience.loader import LoadedScenario, load_scenario
-from resilience.outcomes import metric_index
-from resilience.runner import RunResult, RunSettings, run_scenario
+from resilience.model.outcomes import metric_index
+from resilience.run.runner import RunResult, RunSettings, run_scenario
+from resilience.scenario.loader import LoadedScenario, load_scenario
 
 from .conftest import ROOT, SCENARIOS
 

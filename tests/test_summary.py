@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from resilience.summary import tail_risk
+from resilience.analysis.summary import tail_risk
 
 
 def _atoms(*pairs: tuple[int, float]) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from resilience.toml_lines import locate_key
+from resilience.scenario.toml_lines import locate_key
 
 TEXT = """\
 extends = "base.toml"

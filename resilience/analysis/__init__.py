@@ -1,0 +1,1 @@
+"""Analysis across replications: summaries with intervals and tail risk (`summary`)."""

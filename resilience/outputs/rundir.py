@@ -1,0 +1,153 @@
+"""Run directories: manifest.json, summary.json and the replications table, written atomically.
+
+Every file is written under a temporary name in the run directory and renamed into place, so a
+reader never sees half a file. ``manifest.json`` is written last and is the mark of a complete
+run: a run that starts removes any old manifest first, so an interrupted run leaves a directory
+without one, which `resilience` and its users treat as incomplete.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import tempfile
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from resilience.model.outcomes import CONSUMER_METRICS
+from resilience.network.arrays import Network
+
+__all__ = [
+    "MANIFEST",
+    "atomic_write",
+    "begin_run_directory",
+    "package_versions",
+    "write_json",
+    "write_run",
+]
+
+MANIFEST = "manifest.json"
+TableFormat = Literal["parquet", "csv"]
+_PACKAGES = ("resilience", "numpy", "numba", "scipy", "simpy", "pydantic", "pyarrow", "click")
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and the packages that determine a run's numbers."""
+    versions = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def begin_run_directory(directory: Path) -> None:
+    """Create the run directory and remove an old manifest, so the old run no longer looks whole."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / MANIFEST).unlink(missing_ok=True)
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through ``write(temporary_path)`` in the same directory, then rename into place."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        # mkstemp creates 0600; results are ordinary files, readable as the umask allows.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities become null (JSON has no NaN); numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: Path, document: dict[str, Any]) -> None:
+    text = json.dumps(_json_safe(document), indent=2, allow_nan=False) + "\n"
+    atomic_write(path, lambda temporary: _write_text(temporary, text))
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def replications_table(network: Network, consumer: np.ndarray) -> pa.Table:
+    """One row per replication x consumer, with every metric as a column."""
+    n_reps, n_consumers, _ = consumer.shape
+    nodes = network.consumers
+    columns: dict[str, Any] = {
+        "replication": np.repeat(np.arange(n_reps, dtype=np.int64), n_consumers),
+        "consumer": pa.array(
+            np.tile([network.node_ids[n] for n in nodes], n_reps)
+        ).dictionary_encode(),
+        "commodity": pa.array(
+            np.tile([network.commodity_ids[network.node_commodity[n]] for n in nodes], n_reps)
+        ).dictionary_encode(),
+        "country": pa.array(
+            np.tile([network.country_ids[network.node_country[n]] for n in nodes], n_reps)
+        ).dictionary_encode(),
+    }
+    flat = consumer.reshape(n_reps * n_consumers, len(CONSUMER_METRICS))
+    for i, name in enumerate(CONSUMER_METRICS):
+        columns[name] = flat[:, i]
+    return pa.table(columns)
+
+
+def write_run(
+    directory: Path,
+    *,
+    network: Network,
+    consumer: np.ndarray,
+    summary: dict[str, Any],
+    manifest: dict[str, Any],
+    table_format: TableFormat = "parquet",
+) -> list[Path]:
+    """Write the replications table, summary.json and (last) manifest.json; return the paths."""
+    table = replications_table(network, consumer)
+    written = []
+    if table_format == "parquet":
+        target = directory / "replications.parquet"
+        atomic_write(target, lambda temporary: pq.write_table(table, temporary))
+    else:
+        target = directory / "replications.csv"
+        decoded = table.cast(
+            pa.schema(
+                [
+                    pa.field(f.name, pa.string()) if pa.types.is_dictionary(f.type) else f
+                    for f in table.schema
+                ]
+            )
+        )
+        atomic_write(target, lambda temporary: pa_csv.write_csv(decoded, temporary))
+    written.append(target)
+    write_json(directory / "summary.json", summary)
+    written.append(directory / "summary.json")
+    document = dict(manifest)
+    document["files"] = [path.name for path in written]
+    write_json(directory / MANIFEST, document)
+    written.append(directory / MANIFEST)
+    return written

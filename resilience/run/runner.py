@@ -1,0 +1,144 @@
+"""Run a loaded scenario through an engine and write its run directory.
+
+The steps a `resilience run` takes: compile, plan batches, let an executor run them, aggregate
+each batch as it arrives (reporting progress), then write the outputs. Outputs are written only
+once every replication is done, so an interrupted run leaves no result that looks complete.
+
+The engine is the Monte Carlo kernel by default, or the SimPy engine (``engine="des"``), which
+runs the scenario's detailed options when it sets any (docs/des.md). Both hand the same batch
+results to the same aggregation and output code, so the run directory has the same files
+whichever engine made it; the manifest's ``engine`` (and for the DES ``des_mode``) says which.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from kernels.daily import BLOCK
+from resilience.analysis.summary import RunAccumulator
+from resilience.engines.des import DesExecutor, DetailOptions
+from resilience.engines.execution import Executor, LocalExecutor, plan_batches
+from resilience.network.arrays import Network
+from resilience.network.compiler import compile_network
+from resilience.outputs.rundir import TableFormat, begin_run_directory, package_versions, write_run
+from resilience.scenario.loader import LoadedScenario
+
+__all__ = ["Engine", "RunResult", "RunSettings", "default_batch_size", "run_scenario"]
+
+Engine = Literal["kernel", "des"]
+
+BATCH_WORK = 20_000_000
+"""Element-days (replications x days x (nodes + lanes)) per batch when no batch size is given:
+a few tenths of a second, so that progress updates and Ctrl-C answer quickly whatever the
+horizon."""
+
+
+def default_batch_size(network: Network, threads: int) -> int:
+    """Replications per batch: about `BATCH_WORK` element-days, whole blocks for every thread."""
+    per_replication = network.horizon_days * (network.n_nodes + network.n_lanes)
+    size = max(1, BATCH_WORK // max(1, per_replication))
+    unit = BLOCK * max(1, threads)
+    return max(unit, (size // unit) * unit)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How to run: every field has a default taken from the scenario or the machine."""
+
+    replications: int | None = None  # default: the scenario's
+    seed: int | None = None  # default: the scenario's
+    threads: int = max(1, os.cpu_count() or 1)
+    batch_size: int | None = None  # default: default_batch_size
+    bands: bool = False
+    out: Path | None = None
+    table_format: TableFormat = "parquet"
+    engine: Engine = "kernel"  # the SimPy engine ("des") runs one replication at a time
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished run: its network, aggregated outcomes, and where its files went."""
+
+    network: Network
+    accumulator: RunAccumulator
+    summary: dict[str, Any]
+    seed: int
+    wall_seconds: float
+    files: list[Path]
+
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def run_scenario(
+    loaded: LoadedScenario,
+    settings: RunSettings,
+    *,
+    executor: Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> RunResult:
+    """Run every replication of ``loaded`` and (with ``settings.out``) write the run directory.
+
+    Args:
+        loaded: a validated scenario.
+        settings: replications, seed, threads, batch size, bands, output.
+        executor: where batches run (default: this process, ``settings.threads`` threads).
+        progress: called as ``progress(done, total)`` after each batch.
+    """
+    started = time.perf_counter()
+    network = compile_network(loaded.scenario)
+    replications = settings.replications or network.replications
+    seed = network.seed if settings.seed is None else settings.seed
+    if settings.out is not None:
+        begin_run_directory(settings.out)
+    accumulator = RunAccumulator(network, replications, bands=settings.bands)
+    details: dict[str, Any] = {"engine": settings.engine}
+    runner: Executor
+    if settings.engine == "des":
+        options = DetailOptions.from_scenario(loaded.scenario, network)
+        details["des_mode"] = options.mode
+        runner = executor or DesExecutor(options)
+        threads = 1  # the SimPy engine runs in this thread, one replication after another
+        batch_size = settings.batch_size or 1
+    else:
+        runner = executor or LocalExecutor(threads=settings.threads)
+        threads = settings.threads
+        batch_size = settings.batch_size or default_batch_size(network, settings.threads)
+    batches = plan_batches(replications, batch_size)
+    for batch in runner.run(network, batches, seed=seed, daily=settings.bands):
+        accumulator.add(batch)
+        if progress is not None:
+            progress(accumulator.done, replications)
+    summary = accumulator.summary()
+    summary = {"scenario": network.name, "seed": seed, **summary}
+    wall = time.perf_counter() - started
+    files: list[Path] = []
+    if settings.out is not None:
+        manifest = {
+            "scenario": network.name,
+            "scenario_files": [str(path) for path in loaded.files],
+            "overrides": list(loaded.overrides),
+            "scenario_sha256": loaded.digest,
+            "seed": seed,
+            "replications": replications,
+            **details,
+            "threads": threads,
+            "batch_size": batch_size,
+            "wall_seconds": wall,
+            "versions": package_versions(),
+            "resolved_scenario": loaded.scenario.model_dump(mode="json", by_alias=True),
+        }
+        files = write_run(
+            settings.out,
+            network=network,
+            consumer=accumulator.consumer,
+            summary=summary,
+            manifest=manifest,
+            table_format=settings.table_format,
+        )
+    return RunResult(network, accumulator, summary, seed, wall, files)
