@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from resilience.scenario import schema
 from resilience.errors import ResilienceError
 from resilience.network.compiler import compile_network
+from resilience.scenario import schema
 from resilience.scenario.loader import load_scenario
 
 BASE = """\
