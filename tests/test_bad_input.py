@@ -123,6 +123,15 @@ commodity = "lng"
 demand = { mean_per_day = 5 }
 """
 
+# A hazard called `demand` on consumer jp_gas would draw from the stream "demand:jp_gas", the
+# consumer's demand stream (docs/model.md 4.1), so its outages would move with demand.
+DEMAND_HAZARD = """
+[hazards.demand]
+kinds = ["consumer"]
+annual_rate = 1.0
+duration = 5
+"""
+
 
 def write_scenario(
     directory: Path,
@@ -276,6 +285,12 @@ def test_base_scenario_is_valid(tmp_path: Path, capsys: pytest.CaptureFixture[st
             "duration = ", "disruptions.closure.duration",
             ["lognormal distribution missing 'sigma'", "expects median, sigma"],
             id="lognormal-without-sigma",
+        ),
+        pytest.param(
+            [], DEMAND_HAZARD,
+            "[hazards.demand]", "hazards.demand",
+            ["'demand' is reserved", "'demand:<consumer id>'"],
+            id="hazard-named-like-the-demand-streams",
         ),
     ],
 )  # fmt: skip

@@ -11,6 +11,7 @@ import pytest
 from resilience.network.arrays import LANE_MODE_CODES, NODE_KIND_CODES, Network, array_fields
 from resilience.network.compiler import compile_network, stream_key
 from resilience.network.exposure import consumer_exposures
+from resilience.scenario.catalog import list_scenarios
 from resilience.scenario.checks import check_scenario
 from resilience.scenario.loader import load_scenario
 from resilience.scenario.schema import Scenario
@@ -163,3 +164,13 @@ def test_large_generated_network_compiles() -> None:
     assert network.n_nodes == 5000
     assert network.n_lanes == 20000
     assert network.n_buffers == 5000 + 2 * int(0.10 * 5000)
+
+
+def test_every_random_stream_has_its_own_key() -> None:
+    """model.md 4.1: disruption, hazard-on-node and demand streams never share a key, in any
+    shipped scenario (a shared key would make two draws identical, not independent)."""
+    for item in list_scenarios():
+        network = compile_network(load_scenario(item.name).scenario)
+        consumers = network.node_demand_stream[network.consumers]
+        keys = np.concatenate([network.dis_stream, network.haz_pair_stream, consumers])
+        assert np.unique(keys).size == keys.size, item.name

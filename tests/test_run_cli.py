@@ -37,7 +37,8 @@ def test_run_writes_a_complete_run_directory(tmp_path: Path) -> None:
         "run", "demo", "-n", "300", "--seed", "11", "--out", str(out), cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr
-    for heading in ("fill rate [95% CI]", "P95 shortfall", "CVaR95", "median TTS", "median TTR"):
+    for heading in ("fill rate [95% CI]", "P(short) [95% CI]", "P95 shortfall", "CVaR95",
+                    "median TTS", "median TTR"):  # fmt: skip
         assert heading in result.stdout
     assert {p.name for p in out.iterdir()} == {
         "manifest.json",
@@ -59,6 +60,21 @@ def test_run_writes_a_complete_run_directory(tmp_path: Path) -> None:
     assert "jp_lng" in consumers
     entry = summary["consumers"][0]
     assert {"var95", "cvar95", "var99", "cvar99"} <= set(entry["tail"])
+    assert set(entry["tail_ci"]) == {
+        "p5",
+        "p50",
+        "p95",
+        "p99",
+        "var95",
+        "var99",
+        "cvar95",
+        "cvar99",
+    }
+    for name, (low, high) in entry["tail_ci"].items():
+        point = entry["tail"].get(name, entry["metrics"]["shortfall"].get(name))
+        assert low <= point <= high, name
+    short = entry["p_short"]
+    assert 0.0 <= short["ci_low"] <= short["estimate"] <= short["ci_high"] <= 1.0
     fill = entry["metrics"]["fill_rate"]
     assert fill["ci_low"] <= fill["mean"] <= fill["ci_high"]
 

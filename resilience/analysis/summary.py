@@ -3,7 +3,8 @@
 `RunAccumulator` takes batch results as they come. It keeps one row per replication and
 consumer (the replications table needs them anyway), never a day axis. The optional daily
 service bands go into per-day histograms of fixed size, so memory does not grow with
-replications x days.
+replications x days. Every batch's material balance is checked as it arrives (model.md 7.3); a
+break raises `ConservationError` before anything is written.
 """
 
 from __future__ import annotations
@@ -15,24 +16,66 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from resilience.model.outcomes import CONSUMER_METRICS, NETWORK_METRICS, BatchResult, metric_index
+from resilience.analysis.intervals import (
+    TAIL_QUANTILES,
+    TAIL_STATISTIC_NAMES,
+    Z95,
+    bounded_mean,
+    tail_intervals,
+    tail_statistics,
+    wilson,
+)
+from resilience.errors import ResilienceError
+from resilience.model.outcomes import (
+    CONSERVATION_TERMS,
+    CONSUMER_METRICS,
+    NETWORK_METRICS,
+    BatchResult,
+    metric_index,
+)
 from resilience.network.arrays import Network
 
-__all__ = ["BAND_BINS", "QUANTILES", "RunAccumulator", "summarise_metric", "tail_risk"]
+__all__ = [
+    "BAND_BINS",
+    "CONSERVATION_TOLERANCE",
+    "QUANTILES",
+    "ConservationError",
+    "RunAccumulator",
+    "band_values",
+    "check_conservation",
+    "probability_short",
+    "service_bins",
+    "summarise_metric",
+    "tail_risk",
+]
 
-QUANTILES = (0.05, 0.50, 0.95, 0.99)
-TAIL_LEVELS = (0.95, 0.99)
+QUANTILES = TAIL_QUANTILES
 BAND_BINS = 200
-"""Bins of daily service in [0, 1] for the bands (a resolution of 0.005)."""
+"""Bins of daily service strictly between 0 and 1 for the bands (a resolution of 0.005). Two
+more bins hold the days served exactly in full (1.0) and not at all (0.0), so that a fully
+served day is reported as 1.0, not as the centre of the top bin."""
+
+BOUNDED_METRICS = frozenset({"fill_rate"})
+"""Metrics in [0, 1] whose interval is `bounded_mean` (Wilson on the effective sample size)."""
+
+CONSERVATION_TOLERANCE = 1e-9
+"""Relative tolerance of the material balance (model.md 7.3)."""
+
+
+class ConservationError(ResilienceError):
+    """A replication created or destroyed material: a bug in an engine, never a user error."""
+
 
 FloatArray = npt.NDArray[np.float64]
 
 
-def summarise_metric(values: FloatArray) -> dict[str, float | int]:
+def summarise_metric(values: FloatArray, *, bounded: bool = False) -> dict[str, float | int]:
     """Mean with a 95% interval and quantiles of one metric over replications (NaN ignored).
 
-    Returns ``n`` (the replications where it is defined), ``mean``, ``ci_low``, ``ci_high``
-    (mean +- 1.96 sd / sqrt(n), sd with divisor n - 1, NaN for n < 2) and ``p5 .. p99``.
+    Returns ``n`` (the replications where it is defined), ``mean``, ``ci_low``, ``ci_high`` and
+    ``p5 .. p99``. The interval is mean +- 1.96 sd / sqrt(n) (sd with divisor n - 1, NaN for
+    n < 2), or, for a metric ``bounded`` in [0, 1], `bounded_mean`'s Wilson interval, which
+    stays inside [0, 1] near the edges.
     """
     defined = values[~np.isnan(values)]
     n = int(defined.size)
@@ -42,8 +85,12 @@ def summarise_metric(values: FloatArray) -> dict[str, float | int]:
         result.update({f"p{round(q * 100)}": math.nan for q in QUANTILES})
         return result
     mean = float(defined.mean())
-    half = 1.96 * float(defined.std(ddof=1)) / math.sqrt(n) if n > 1 else math.nan
-    result.update(mean=mean, ci_low=mean - half, ci_high=mean + half)
+    if bounded:
+        low, high = bounded_mean(defined)
+    else:
+        half = Z95 * float(defined.std(ddof=1)) / math.sqrt(n) if n > 1 else math.nan
+        low, high = mean - half, mean + half
+    result.update(mean=mean, ci_low=low, ci_high=high)
     for q, value in zip(QUANTILES, np.quantile(defined, QUANTILES), strict=True):
         result[f"p{round(q * 100)}"] = float(value)
     return result
@@ -58,23 +105,49 @@ def tail_risk(shortfall: FloatArray) -> dict[str, float]:
     shortfall of 100 with probability 3% gives CVaR95 = 60, not the mean of everything above
     VaR95 = 0). Units are those of the shortfall.
     """
-    result = {}
-    for level in TAIL_LEVELS:
-        var = float(np.quantile(shortfall, level, method="inverted_cdf"))
-        excess = float(np.maximum(shortfall - var, 0.0).mean())
-        label = round(level * 100)
-        result[f"var{label}"] = var
-        result[f"cvar{label}"] = var + excess / (1.0 - level)
-    return result
+    values = dict(zip(TAIL_STATISTIC_NAMES, tail_statistics(shortfall), strict=True))
+    return {name: float(values[name]) for name in ("var95", "cvar95", "var99", "cvar99")}
+
+
+def probability_short(days_short: FloatArray) -> dict[str, float | int]:
+    """P(short): the share of replications with at least one short day, with its Wilson interval."""
+    n = int(days_short.size)
+    short = int(np.count_nonzero(days_short > 0))
+    low, high = wilson(short, n)
+    return {
+        "short_replications": short,
+        "n": n,
+        "estimate": short / n if n else math.nan,
+        "ci_low": low,
+        "ci_high": high,
+    }
+
+
+def service_bins(service: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.int64]:
+    """Histogram bin of each daily service value: 0 for exactly 0, ``BAND_BINS + 1`` for 1 or
+    more (fully served), and ``1 .. BAND_BINS`` for the equal-width bins of (0, 1) between."""
+    inner = 1 + np.clip((service * BAND_BINS).astype(np.int64), 0, BAND_BINS - 1)
+    return np.where(service <= 0.0, 0, np.where(service >= 1.0, BAND_BINS + 1, inner))
+
+
+def band_values() -> FloatArray:
+    """The service value each bin of `service_bins` reports: 0, the bin centres, then 1."""
+    centres = (np.arange(BAND_BINS) + 0.5) / BAND_BINS
+    return np.concatenate([[0.0], centres, [1.0]])
 
 
 @dataclass
 class RunAccumulator:
-    """Collects batch results in replication order and summarises them."""
+    """Collects batch results in replication order and summarises them.
+
+    ``seed`` (default: the network's) seeds the bootstrap of the tail intervals, so that a run's
+    summary is a function of its inputs alone.
+    """
 
     network: Network
     replications: int
     bands: bool = False
+    seed: int | None = None
     _consumer: FloatArray = field(init=False)
     _network: FloatArray = field(init=False)
     _conservation: FloatArray = field(init=False)
@@ -85,9 +158,11 @@ class RunAccumulator:
         n_consumers = len(self.network.consumers)
         self._consumer = np.empty((self.replications, n_consumers, len(CONSUMER_METRICS)))
         self._network = np.empty((self.replications, len(NETWORK_METRICS)))
-        self._conservation = np.empty((self.replications, len(self.network.commodity_ids), 8))
+        self._conservation = np.empty(
+            (self.replications, len(self.network.commodity_ids), len(CONSERVATION_TERMS))
+        )
         if self.bands:
-            shape = (n_consumers, self.network.horizon_days, BAND_BINS)
+            shape = (n_consumers, self.network.horizon_days, BAND_BINS + 2)
             self._histogram = np.zeros(shape, dtype=np.int64)
 
     @property
@@ -96,19 +171,25 @@ class RunAccumulator:
         return self._done
 
     def add(self, batch: BatchResult) -> None:
-        """Add the next batch (batches must arrive in replication order)."""
+        """Add the next batch (batches must arrive in replication order).
+
+        Raises:
+            ConservationError: a replication of the batch breaks the material balance.
+        """
         if batch.first != self._done:
             raise ValueError(f"expected replication {self._done} next, got {batch.first}")
+        check_conservation(self.network, batch)
         end = batch.first + batch.count
         self._consumer[batch.first : end] = batch.consumer
         self._network[batch.first : end] = batch.network
         self._conservation[batch.first : end] = batch.conservation
         if self._histogram is not None and batch.daily_service is not None:
-            bins = np.clip((batch.daily_service * BAND_BINS).astype(np.int64), 0, BAND_BINS - 1)
+            bins = service_bins(batch.daily_service)
             n_consumers, horizon = bins.shape[1], bins.shape[2]
+            width = BAND_BINS + 2
             flat = np.arange(n_consumers)[:, None] * horizon + np.arange(horizon)[None, :]
-            index = (flat[None, :, :] * BAND_BINS + bins).ravel()
-            counts = np.bincount(index, minlength=n_consumers * horizon * BAND_BINS)
+            index = (flat[None, :, :] * width + bins).ravel()
+            counts = np.bincount(index, minlength=n_consumers * horizon * width)
             self._histogram += counts.reshape(self._histogram.shape)
         self._done = end
 
@@ -122,11 +203,13 @@ class RunAccumulator:
         return self._conservation[: self._done]
 
     def summary(self) -> dict[str, Any]:
-        """The run's summary: per consumer, every metric and the tail risk of shortfall."""
+        """The run's summary: per consumer, every metric, P(short) and the tail of shortfall."""
         network = self.network
+        seed = network.seed if self.seed is None else self.seed
         consumers = []
         shortfall = metric_index("shortfall")
         censored = metric_index("censored")
+        days_short = metric_index("days_short")
         for r, node in enumerate(network.consumers):
             values = self.consumer[:, r, :]
             entry: dict[str, Any] = {
@@ -135,9 +218,18 @@ class RunAccumulator:
                 "country": network.country_ids[network.node_country[node]],
                 "unit": network.commodity_units[network.node_commodity[node]],
                 "metrics": {
-                    name: summarise_metric(values[:, i]) for i, name in enumerate(CONSUMER_METRICS)
+                    name: summarise_metric(values[:, i], bounded=name in BOUNDED_METRICS)
+                    for i, name in enumerate(CONSUMER_METRICS)
                 },
+                "p_short": probability_short(values[:, days_short]),
                 "tail": tail_risk(values[:, shortfall]),
+                # One seed per consumer from (run seed, consumer row): no shared RNG state.
+                "tail_ci": {
+                    name: list(interval)
+                    for name, interval in tail_intervals(
+                        values[:, shortfall], seed=(seed, r)
+                    ).items()
+                },
                 "censored_replications": int(np.nansum(values[:, censored])),
             }
             if self._histogram is not None:
@@ -150,13 +242,41 @@ class RunAccumulator:
         return {"replications": self._done, "consumers": consumers, "network": totals}
 
     def _bands(self, r: int) -> dict[str, list[float]]:
-        """5/50/95% of daily service per day, from the histogram (bin midpoints)."""
+        """5/50/95% of daily service per day, from the histogram (model.md section 8)."""
         assert self._histogram is not None
         counts = self._histogram[r]
         cumulative = np.cumsum(counts, axis=1)
         total = cumulative[:, -1:]
+        values = band_values()
         bands = {}
         for q in (0.05, 0.50, 0.95):
             index = (cumulative < q * total).sum(axis=1)
-            bands[f"p{round(q * 100)}"] = ((index + 0.5) / BAND_BINS).round(4).tolist()
+            bands[f"p{round(q * 100)}"] = values[index].round(4).tolist()
         return bands
+
+
+def check_conservation(network: Network, batch: BatchResult) -> None:
+    """Raise `ConservationError` if any replication of ``batch`` breaks model.md 7.3.
+
+    Both sides of the balance must agree to `CONSERVATION_TOLERANCE` x max(1, |left side|), per
+    replication and commodity.
+    """
+    terms = {name: batch.conservation[..., i] for i, name in enumerate(CONSERVATION_TERMS)}
+    left = terms["initial_stock"] + terms["initial_transit"] + terms["produced"]
+    right = (
+        terms["consumed_demand"]
+        + terms["consumed_inputs"]
+        + terms["final_stock"]
+        + terms["final_transit"]
+        + terms["lost"]
+    )
+    gap = np.abs(left - right)
+    broken = ~(gap <= CONSERVATION_TOLERANCE * np.maximum(1.0, np.abs(left)))  # NaN breaks too
+    if broken.any():
+        rep, commodity = (int(i) for i in np.argwhere(broken)[0])
+        raise ConservationError(
+            f"conservation of material broke in replication {batch.first + rep}, commodity "
+            f"{network.commodity_ids[commodity]!r}: in {left[rep, commodity]!r}, out "
+            f"{right[rep, commodity]!r} ({int(broken.sum())} replication-commodities in all); "
+            "this is a bug in the engine, and no result was written"
+        )

@@ -301,22 +301,24 @@ def _print_run(console: Console, result: RunResult) -> None:
         f"seed {result.seed}, {result.wall_seconds:.2f} s"
     )
     table = Table(title="Shortfall by consumer (units of the commodity; days)")
-    for column in ("consumer", "commodity", "fill rate [95% CI]", "P(short)", "mean shortfall",
-                   "P95 shortfall", "CVaR95", "median TTS", "median TTR"):  # fmt: skip
+    for column in ("consumer", "commodity", "fill rate [95% CI]", "P(short) [95% CI]",
+                   "mean shortfall", "P95 shortfall", "CVaR95", "median TTS",
+                   "median TTR"):  # fmt: skip
         table.add_column(column, justify="left" if column in ("consumer", "commodity") else "right")
-    days_short = metric_index("days_short")
-    for r, entry in enumerate(summary["consumers"]):
+    for entry in summary["consumers"]:
         metrics = entry["metrics"]
         fill = metrics["fill_rate"]
         shortfall = metrics["shortfall"]
-        short_share = float((result.accumulator.consumer[:, r, days_short] > 0).mean())
+        short = entry["p_short"]
         table.add_row(
             entry["consumer"],
             f"{entry['commodity']} ({entry['unit']})",
             f"{fill['mean']:.4f} [{fill['ci_low']:.4f}, {fill['ci_high']:.4f}]"
             if fill["n"] > 1
             else f"{fill['mean']:.4f}",
-            f"{short_share:.1%}",
+            f"{short['estimate']:.1%} [{short['ci_low']:.1%}, {short['ci_high']:.1%}]"
+            if short["n"] > 1
+            else f"{short['estimate']:.1%}",
             f"{shortfall['mean']:,.4g}",
             f"{shortfall['p95']:,.4g}",
             f"{entry['tail']['cvar95']:,.4g}",

@@ -96,7 +96,7 @@ def run_scenario(
     seed = network.seed if settings.seed is None else settings.seed
     if settings.out is not None:
         begin_run_directory(settings.out)
-    accumulator = RunAccumulator(network, replications, bands=settings.bands)
+    accumulator = RunAccumulator(network, replications, bands=settings.bands, seed=seed)
     details: dict[str, Any] = {"engine": settings.engine}
     runner: Executor
     if settings.engine == "des":

@@ -159,6 +159,7 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
     problems += _check_shares(scenario)
     problems += _check_bill_of_materials(scenario)
     problems += _check_hazard_classes(scenario)
+    problems += _check_stream_names(scenario)
     if not problems:
         problems += _check_reachability(scenario)
     return problems
@@ -318,6 +319,28 @@ def _check_hazard_classes(scenario: Scenario) -> list[Problem]:
                         "matches no node (check kinds, countries and commodities)")
             )  # fmt: skip
     return problems
+
+
+RESERVED_STREAM_PREFIXES = ("demand",)
+"""Hazard names that would share random streams with another purpose (model.md 4.1): a hazard's
+stream on node X is ``<hazard>:X``, and consumer X's demand stream is ``demand:X``."""
+
+
+def _check_stream_names(scenario: Scenario) -> list[Problem]:
+    """No two random streams share a name (model.md 4.1), so no two draws are correlated.
+
+    Ids cannot contain ``:`` (the schema's identifier pattern), so disruption streams (``<id>``),
+    hazard streams (``<hazard>:<node>``) and demand streams (``demand:<consumer>``) can only
+    collide through a hazard called ``demand``.
+    """
+    return [
+        Problem("", ("hazards", name),
+                f"{name!r} is reserved: consumer demand draws from the streams "
+                f"'{name}:<consumer id>', so a hazard of that name would strike in step with "
+                "demand; choose another name")
+        for name in scenario.hazards
+        if name in RESERVED_STREAM_PREFIXES
+    ]  # fmt: skip
 
 
 def _check_reachability(scenario: Scenario) -> list[Problem]:

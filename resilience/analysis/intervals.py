@@ -1,0 +1,149 @@
+"""Confidence intervals that hold near the edges (docs/model.md section 8).
+
+Three kinds, each for the statistic it suits:
+
+- `wilson`: the Wilson score interval of a binomial proportion, such as P(short), the share of
+  replications with at least one short day. Unlike mean +- 1.96 sd it stays inside [0, 1] and
+  does not collapse to a point when no replication (or every one) is short: 0 short out of
+  1,000 gives [0, 0.0038], the familiar "rule of three" scale.
+- `bounded_mean`: the mean of a quantity bounded in [0, 1], such as the fill rate, by a Wilson
+  interval on Kish's effective sample size ``n_eff = n * m (1 - m) / s^2`` (capped below by ``n``
+  and used as ``n`` when ``s = 0`` at an edge, where the data cannot tell us the spread). For a
+  0/1 variable this is the plain Wilson interval; for a fill rate that varies little it narrows
+  accordingly; near 1 it never reaches past 1.
+- `tail_intervals`: percentile-bootstrap intervals (`scipy.stats.bootstrap`, seeded) for the
+  quantiles, VaR and CVaR of a consumer's shortfall, computed from one set of resamples.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+
+__all__ = [
+    "BOOTSTRAP_RESAMPLES",
+    "Z95",
+    "bounded_mean",
+    "tail_intervals",
+    "tail_statistics",
+    "wilson",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+Z95 = 1.959963984540054
+"""The 97.5% point of the standard normal: two-sided 95% intervals."""
+
+BOOTSTRAP_RESAMPLES = 999
+"""Resamples for the tail intervals: enough for a 95% percentile interval (the 25th and 975th of
+999 ordered values), few enough that a run's summary takes well under a second per consumer."""
+
+TAIL_QUANTILES = (0.05, 0.50, 0.95, 0.99)
+TAIL_LEVELS = (0.95, 0.99)
+
+
+def wilson(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval ``(low, high)`` of a proportion ``successes / n``.
+
+    ``n`` may be a non-integer effective sample size. Returns NaNs when ``n <= 0``.
+    """
+    if n <= 0:
+        return math.nan, math.nan
+    p = successes / n
+    z2 = z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def bounded_mean(values: FloatArray, z: float = Z95) -> tuple[float, float]:
+    """95% interval of the mean of values in [0, 1], by Wilson on the effective sample size.
+
+    Args:
+        values: (n,) float64, every value in [0, 1], no NaN.
+    """
+    n = values.size
+    if n < 2:
+        return math.nan, math.nan
+    mean = float(values.mean())
+    variance = float(values.var(ddof=1))
+    spread = mean * (1.0 - mean)
+    if variance > 0.0 and spread > 0.0:
+        n_eff = max(float(n), n * spread / variance)
+    elif spread > 0.0:
+        # Every replication gave the same value strictly inside (0, 1): the run is deterministic
+        # in this metric, and the interval is the point.
+        return mean, mean
+    else:
+        n_eff = float(n)  # all at 0 or all at 1: the binomial bound is all we know
+    return wilson(mean * n_eff, n_eff, z)
+
+
+def tail_statistics(sample: FloatArray, axis: int = -1) -> FloatArray:
+    """Quantiles 5/50/95/99, VaR95, VaR99, CVaR95, CVaR99 of ``sample`` along ``axis``.
+
+    Quantiles use numpy's default (linear) interpolation, as the summary's quantiles do; VaR is the
+    inverted-CDF quantile and CVaR the Rockafellar-Uryasev form (model.md section 8). Returns an
+    array with a leading axis of 8 statistics and the other axes of ``sample``.
+
+    Each row is sorted once and every statistic read off the sorted values: the bootstrap calls
+    this on (999, n) resamples, where numpy's quantile would partition the data once per level.
+    """
+    ordered = np.sort(np.moveaxis(np.asarray(sample, dtype=np.float64), axis, -1), axis=-1)
+    n = ordered.shape[-1]
+    # Positions by numpy's own rules, read off the positions 0..n-1 themselves.
+    positions = np.arange(n, dtype=np.float64)
+    linear = np.quantile(positions, TAIL_QUANTILES)
+    lower = np.floor(linear).astype(np.int64)
+    upper = np.minimum(lower + 1, n - 1)
+    weight = linear - lower
+    quantiles = ordered[..., lower] + weight * (ordered[..., upper] - ordered[..., lower])
+    at_var = np.quantile(positions, TAIL_LEVELS, method="inverted_cdf").astype(np.int64)
+    var = ordered[..., at_var]
+    cvar = np.stack(
+        [
+            var[..., i]
+            + (ordered[..., k + 1 :] - var[..., i, None]).sum(axis=-1) / n / (1.0 - level)
+            for i, (k, level) in enumerate(zip(at_var, TAIL_LEVELS, strict=True))
+        ],
+        axis=-1,
+    )
+    return np.moveaxis(np.concatenate([quantiles, var, cvar], axis=-1), -1, 0)
+
+
+TAIL_STATISTIC_NAMES = ("p5", "p50", "p95", "p99", "var95", "var99", "cvar95", "cvar99")
+
+
+def tail_intervals(sample: FloatArray, seed: Sequence[int]) -> dict[str, tuple[float, float]]:
+    """Seeded 95% percentile-bootstrap intervals of every `tail_statistics` entry.
+
+    A sample with a single distinct value (no consumer short, say) has every statistic equal to
+    that value in every resample, so its intervals are that point and no resampling is done.
+
+    Args:
+        sample: (n,) float64 per-replication values (a consumer's total shortfall, units).
+        seed: entropy for the resampling's generator, e.g. ``(run seed, consumer row)``, so the
+            same run gives the same intervals and no two consumers share a stream.
+    """
+    if sample.size < 2 or np.all(sample == sample[0]):
+        point = tail_statistics(sample) if sample.size else np.full(8, math.nan)
+        return {
+            name: (float(v), float(v)) for name, v in zip(TAIL_STATISTIC_NAMES, point, strict=True)
+        }
+    result = stats.bootstrap(
+        (sample,),
+        tail_statistics,
+        n_resamples=BOOTSTRAP_RESAMPLES,
+        method="percentile",
+        vectorized=True,
+        rng=np.random.default_rng(list(seed)),
+    )
+    low, high = result.confidence_interval
+    return {
+        name: (float(lo), float(hi))
+        for name, lo, hi in zip(TAIL_STATISTIC_NAMES, low, high, strict=True)
+    }
