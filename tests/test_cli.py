@@ -139,3 +139,28 @@ def test_overlays_merge_in_order(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert loaded.scenario.policies.switching_delay_days == 9
     assert main(["resolve", "demo", "--overlay", str(policy)]) == 0
     assert "switching_delay_days = 3" in capsys.readouterr().out
+
+
+ENGINE_MODULES = ("numba", "simpy", "pyarrow", "scipy")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["list"], ["show", "demo"], ["validate", "demo"], ["resolve", "demo"], ["schema"]],
+)
+def test_file_commands_do_not_load_the_engines(command: list[str], tmp_path: Path) -> None:
+    """Commands about files start fast because they never import numba, SimPy, pyarrow or scipy
+    (their start-up time is measured in benchmarks/bench_startup.py, not here)."""
+    probe = (
+        "import sys\n"
+        "from resilience.cli.main import main\n"
+        f"code = main({command!r})\n"
+        f"loaded = sorted(m for m in {ENGINE_MODULES!r} if m in sys.modules)\n"
+        "print('LOADED', loaded, file=sys.stderr)\n"
+        "raise SystemExit(code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "LOADED []" in result.stderr
