@@ -287,6 +287,25 @@ def test_base_scenario_is_valid(tmp_path: Path, capsys: pytest.CaptureFixture[st
             id="lognormal-without-sigma",
         ),
         pytest.param(
+            [('duration = { dist = "lognormal", median = 20, sigma = 0.5 }', "duration = 1e19")],
+            "",
+            "duration = 1e19", "disruptions.closure.duration.value",
+            ["expected a number <= 100000; found 1e+19"],
+            id="duration-past-int64",
+        ),
+        pytest.param(
+            [("mean_per_day = 180", "mean_per_day = 1e308")], "",
+            "mean_per_day = 1e308", "nodes.jp_gas.demand.mean_per_day",
+            ["expected a number <= 1e+15; found 1e+308"],
+            id="demand-that-overflows-sums",
+        ),
+        pytest.param(
+            [("sigma = 0.5", "sigma = 40")], "",
+            "sigma = 40", "disruptions.closure.duration.sigma",
+            ["expected a number <= 10; found 40"],
+            id="lognormal-sigma-whose-draws-overflow",
+        ),
+        pytest.param(
             [], DEMAND_HAZARD,
             "[hazards.demand]", "hazards.demand",
             ["'demand' is reserved", "'demand:<consumer id>'"],

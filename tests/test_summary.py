@@ -18,6 +18,7 @@ from scipy import stats
 from resilience.analysis.summary import (
     ConservationError,
     RunAccumulator,
+    RunInvariantError,
     probability_short,
     tail_risk,
 )
@@ -188,3 +189,18 @@ def test_a_run_that_breaks_the_balance_writes_no_result(tmp_path: Path) -> None:
         )
     assert not (out / "manifest.json").exists()
     assert not (out / "summary.json").exists()
+
+
+def test_a_nan_metric_stops_the_run(demo_network: Network) -> None:
+    """A NaN shortfall (as 1e308 demands once gave) is refused, naming replication and consumer;
+    NaN TTS and TTR are allowed, since they are undefined without a shortfall."""
+    batch = _batch(demo_network, 8)
+    batch.consumer[:, :, CONSUMER_METRICS.index("tts")] = np.nan
+    batch.consumer[:, :, CONSUMER_METRICS.index("ttr")] = np.nan
+    RunAccumulator(demo_network, 8).add(batch)
+    batch.consumer[2, 1, CONSUMER_METRICS.index("shortfall")] = np.nan
+    consumer = demo_network.node_ids[demo_network.consumers[1]]
+    with pytest.raises(
+        RunInvariantError, match=f"replication 2: shortfall of consumer '{consumer}'"
+    ):
+        RunAccumulator(demo_network, 8).add(batch)

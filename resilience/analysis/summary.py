@@ -41,8 +41,10 @@ __all__ = [
     "QUANTILES",
     "ConservationError",
     "RunAccumulator",
+    "RunInvariantError",
     "band_values",
     "check_conservation",
+    "check_finite",
     "probability_short",
     "service_bins",
     "summarise_metric",
@@ -62,8 +64,17 @@ CONSERVATION_TOLERANCE = 1e-9
 """Relative tolerance of the material balance (model.md 7.3)."""
 
 
-class ConservationError(ResilienceError):
-    """A replication created or destroyed material: a bug in an engine, never a user error."""
+class RunInvariantError(ResilienceError):
+    """A replication broke an invariant every run must keep: a bug, or inputs past the range the
+    checks of the scenario layer let through; the run stops before anything is written."""
+
+
+class ConservationError(RunInvariantError):
+    """A replication created or destroyed material (model.md 7.3)."""
+
+
+MAY_BE_UNDEFINED = frozenset({"tts", "ttr"})
+"""Consumer metrics that are NaN by definition in a replication with no shortfall."""
 
 
 FloatArray = npt.NDArray[np.float64]
@@ -178,6 +189,7 @@ class RunAccumulator:
         """
         if batch.first != self._done:
             raise ValueError(f"expected replication {self._done} next, got {batch.first}")
+        check_finite(self.network, batch)
         check_conservation(self.network, batch)
         end = batch.first + batch.count
         self._consumer[batch.first : end] = batch.consumer
@@ -253,6 +265,27 @@ class RunAccumulator:
             index = (cumulative < q * total).sum(axis=1)
             bands[f"p{round(q * 100)}"] = values[index].round(4).tolist()
         return bands
+
+
+def check_finite(network: Network, batch: BatchResult) -> None:
+    """Raise `RunInvariantError` if a metric that must be a number is NaN or infinite."""
+    must = [i for i, name in enumerate(CONSUMER_METRICS) if name not in MAY_BE_UNDEFINED]
+    bad = ~np.isfinite(batch.consumer[:, :, must])
+    if bad.any():
+        rep, row, column = (int(i) for i in np.argwhere(bad)[0])
+        node = network.consumers[row]
+        raise RunInvariantError(
+            f"replication {batch.first + rep}: {CONSUMER_METRICS[must[column]]} of consumer "
+            f"{network.node_ids[node]!r} is {batch.consumer[rep, row, must[column]]!r}, not a "
+            "finite number; no result was written"
+        )
+    bad_totals = ~np.isfinite(batch.network)
+    if bad_totals.any():
+        rep, column = (int(i) for i in np.argwhere(bad_totals)[0])
+        raise RunInvariantError(
+            f"replication {batch.first + rep}: {NETWORK_METRICS[column]} is "
+            f"{batch.network[rep, column]!r}, not a finite number; no result was written"
+        )
 
 
 def check_conservation(network: Network, batch: BatchResult) -> None:

@@ -381,7 +381,9 @@ def _describe(item: Mapping[str, Any], path: tuple[str | int, ...]) -> str:
     context = item.get("ctx") or {}
     if kind in bounds and context:
         limit = next(iter(context.values()))
-        return f"expected a number {bounds[kind]} {limit}; found {show_value(found)}"
+        # `:g` keeps 0 and 100000 as written and shows 1e15 as 1e+15, not sixteen digits.
+        shown = f"{limit:g}" if isinstance(limit, int | float) else limit
+        return f"expected a number {bounds[kind]} {shown}; found {show_value(found)}"
     message = message.replace("Input should be", "expected")
     if isinstance(found, dict | list):
         return message

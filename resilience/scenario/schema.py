@@ -19,6 +19,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 __all__ = [
     "DISTRIBUTION_PARAMETERS",
+    "MAX_AMOUNT",
+    "MAX_DAYS",
     "AlliedSharing",
     "Berths",
     "BomInput",
@@ -53,9 +55,23 @@ Identifier = Annotated[
 ]
 NodeKind = Literal["source", "processor", "storage", "consumer"]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
-WholeDays = Annotated[int, Field(ge=0, le=100_000)]
+MAX_DAYS = 100_000
+"""The most days any duration, delay, cover or distribution parameter may say: about 274 years,
+beyond any horizon (at most 36,500 days), and far from where whole-day arithmetic overflows."""
+
+MAX_AMOUNT = 1e15
+"""The most any quantity, rate, price or cost may be: sums over 36,500 days and thousands of
+nodes then stay far inside float64, so totals never become inf or NaN."""
+
+MAX_RATE = 1e6
+"""The most a count per unit of time may be (hazard outages per year, canal transits per day)."""
+
+NonNegative = Annotated[float, Field(ge=0.0, le=MAX_AMOUNT)]
+Positive = Annotated[float, Field(gt=0.0, le=MAX_AMOUNT)]
+DayCount = Annotated[float, Field(ge=0.0, le=MAX_DAYS)]
+PositiveDayCount = Annotated[float, Field(gt=0.0, le=MAX_DAYS)]
+Rate = Annotated[float, Field(gt=0.0, le=MAX_RATE)]
+WholeDays = Annotated[int, Field(ge=0, le=MAX_DAYS)]
 
 
 class _Table(BaseModel):
@@ -89,18 +105,20 @@ class Distribution(_Table):
     dist: Literal[
         "fixed", "exponential", "lognormal", "weibull", "uniform", "triangular", "empirical"
     ]
-    value: NonNegative | None = Field(None, description="fixed: the number of days")
-    mean: Positive | None = Field(None, description="exponential: the mean, days")
-    median: Positive | None = Field(None, description="lognormal: the median, days")
-    sigma: Positive | None = Field(None, description="lognormal: the shape (log-space sd)")
-    shape: Positive | None = Field(None, description="weibull: the shape k")
-    scale: Positive | None = Field(None, description="weibull: the scale, days")
-    low: NonNegative | None = Field(None, description="uniform, triangular: the lower bound, days")
-    mode: NonNegative | None = Field(None, description="triangular: the most likely value, days")
-    high: NonNegative | None = Field(None, description="uniform, triangular: the upper bound, days")
-    values: list[NonNegative] | None = Field(
-        None, description="empirical: the possible values, days"
+    value: DayCount | None = Field(None, description="fixed: the number of days")
+    mean: PositiveDayCount | None = Field(None, description="exponential: the mean, days")
+    median: PositiveDayCount | None = Field(None, description="lognormal: the median, days")
+    sigma: Annotated[float, Field(gt=0.0, le=10.0)] | None = Field(
+        None, description="lognormal: the shape (log-space sd; at most 10)"
     )
+    shape: Annotated[float, Field(ge=0.1, le=100.0)] | None = Field(
+        None, description="weibull: the shape k (0.1 to 100)"
+    )
+    scale: PositiveDayCount | None = Field(None, description="weibull: the scale, days")
+    low: DayCount | None = Field(None, description="uniform, triangular: the lower bound, days")
+    mode: DayCount | None = Field(None, description="triangular: the most likely value, days")
+    high: DayCount | None = Field(None, description="uniform, triangular: the upper bound, days")
+    values: list[DayCount] | None = Field(None, description="empirical: the possible values, days")
     weights: list[Positive] | None = Field(
         None, description="empirical: their relative weights (default: equal)"
     )
@@ -218,10 +236,10 @@ class Inventory(_Table):
     initial: NonNegative | None = Field(
         None, description="stock on hand on day 0, units (default: target_days of stock)"
     )
-    initial_days: NonNegative | None = Field(
+    initial_days: DayCount | None = Field(
         None, description="stock on hand on day 0 in days of the reference rate (or initial)"
     )
-    target_days: NonNegative = Field(
+    target_days: DayCount = Field(
         0.0,
         description=(
             "days of stock to keep on hand; orders bring the position (on hand + in transit) "
@@ -260,7 +278,9 @@ class Berths(_Table):
     """A node's unloading berths: read only by the SimPy engine in detailed mode (docs/des.md)."""
 
     count: int = Field(ge=1, le=10_000, description="cargoes that can unload at the same time")
-    hours_per_cargo: Positive = Field(24.0, description="hours a cargo occupies a berth")
+    hours_per_cargo: Annotated[float, Field(gt=0.0, le=24.0 * MAX_DAYS)] = Field(
+        24.0, description="hours a cargo occupies a berth"
+    )
 
 
 class Node(_Table):
@@ -341,7 +361,7 @@ class Vessels(_Table):
         description="units per cargo (an LNG carrier: about 70 kt; a bulk lot of a mineral)"
     )
     fleet: int = Field(ge=1, le=100_000, description="vessels serving the lane")
-    ballast_days: NonNegative | None = Field(
+    ballast_days: DayCount | None = Field(
         None, description="days an empty vessel takes to come back (default: the lead time)"
     )
 
@@ -391,8 +411,8 @@ class Slots(_Table):
     when its expected wait is longer.
     """
 
-    per_day: Positive = Field(description="transits per day for the vessels' class (LNG: 7)")
-    other_traffic_per_day: NonNegative = Field(
+    per_day: Rate = Field(description="transits per day for the vessels' class (LNG: 7)")
+    other_traffic_per_day: Annotated[float, Field(ge=0.0, le=MAX_RATE)] = Field(
         0.0, description="transits per day taken by ships the scenario does not model"
     )
 
@@ -486,7 +506,7 @@ class Hazard(_Table):
     commodities: list[Identifier] = Field(
         default_factory=list, description="commodities hit (empty: all)"
     )
-    annual_rate: Positive = Field(description="outages per node per year")
+    annual_rate: Rate = Field(description="outages per node per year")
     duration: Days = Field(description="outage days: a number or a distribution")
     severity: Fraction = Field(1.0, description="share of capacity lost")
     recovery_days: WholeDays = Field(0, description="days of linear recovery")
@@ -495,7 +515,7 @@ class Hazard(_Table):
 class StockpileRelease(_Table):
     """When strategic stockpiles release to the consumers their lanes reach."""
 
-    trigger_cover_days: NonNegative = Field(
+    trigger_cover_days: DayCount = Field(
         7.0, description="release when a consumer's stock falls below this many days of demand"
     )
     max_daily_release_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
@@ -510,10 +530,10 @@ class AlliedSharing(_Table):
     commodities: list[Identifier] = Field(
         default_factory=list, description="commodities shared (empty: all)"
     )
-    trigger_cover_days: NonNegative = Field(
+    trigger_cover_days: DayCount = Field(
         5.0, description="a member asks when its stock falls below this many days of demand"
     )
-    donor_floor_days: NonNegative = Field(
+    donor_floor_days: DayCount = Field(
         10.0, description="a member gives only stock above this many days of its own demand"
     )
     max_share_fraction: Fraction = Field(
