@@ -13,7 +13,7 @@ $(BIN)/activate: pyproject.toml
 	touch $(BIN)/activate
 
 run: $(BIN)/activate
-	$(BIN)/resilience run $(SCENARIO) --out runs/$(notdir $(basename $(SCENARIO)))
+	$(BIN)/resilience run $(SCENARIO) --overwrite --out runs/$(notdir $(basename $(SCENARIO)))
 
 test: $(BIN)/activate
 	$(BIN)/python -m pytest

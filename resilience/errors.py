@@ -9,11 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Problem", "ResilienceError", "ScenarioError", "format_key_path", "show_value"]
+__all__ = [
+    "OutputError",
+    "Problem",
+    "ResilienceError",
+    "ScenarioError",
+    "format_key_path",
+    "show_value",
+]
 
 
 class ResilienceError(Exception):
     """Root of every error this package raises deliberately."""
+
+
+class OutputError(ResilienceError):
+    """An output directory may not be used (not ours, held by another run) or cannot be written."""
 
 
 def show_value(value: object, limit: int = 60) -> str:

@@ -82,7 +82,12 @@ def test_the_kernel_says_it_ignores_the_detail(
 def test_trace_writes_the_event_log_as_parquet_and_csv(tmp_path: Path) -> None:
     out = tmp_path / "trace"
     assert main(["trace", "demo", "--replication", "1", "--out", str(out)]) == 0
-    assert {p.name for p in out.iterdir()} == {"trace.parquet", "trace.csv", "manifest.json"}
+    assert {p.name for p in out.iterdir()} == {
+        ".resilience",  # marks the directory as a trace's (resilience.outputs.directory)
+        "trace.parquet",
+        "trace.csv",
+        "manifest.json",
+    }
     table = pq.read_table(out / "trace.parquet")
     assert tuple(table.schema.names) == TRACE_COLUMNS
     csv = pa_csv.read_csv(out / "trace.csv")

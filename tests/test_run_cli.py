@@ -41,6 +41,7 @@ def test_run_writes_a_complete_run_directory(tmp_path: Path) -> None:
                     "median TTS", "median TTR"):  # fmt: skip
         assert heading in result.stdout
     assert {p.name for p in out.iterdir()} == {
+        ".resilience",  # marks the directory as a run's (resilience.outputs.directory)
         "manifest.json",
         "summary.json",
         "replications.parquet",
@@ -148,6 +149,7 @@ def test_ctrl_c_leaves_nothing_that_looks_complete(tmp_path: Path) -> None:
             "100000",
             "--out",
             str(out),
+            "--overwrite",
             "--set",
             "scenario.horizon_days=36500",
         ],

@@ -8,8 +8,11 @@ for bad input. The commands live in `scenario_commands` (files) and `run_command
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from types import FrameType
 
 import click
 
@@ -31,22 +34,38 @@ for _command in (validate, show, resolve, run, trace, list_command, schema):
     cli.add_command(_command)
 
 
+class _Terminated(BaseException):
+    """SIGTERM arrived: unwound like Ctrl-C, so temporary files and locks are cleaned up."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: sys.argv[1:]); return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
         cli.main(args=args, prog_name="resilience", standalone_mode=False)
     except ResilienceError as error:
         click.echo(f"error: {error}", err=True)
         return EXIT_BAD_INPUT
     except (click.exceptions.Abort, KeyboardInterrupt):
-        # Run outputs are written only after the last replication, and a run removes any old
-        # manifest first, so nothing left behind looks like a complete result.
+        # Run outputs are written only after the last replication, and a run removes the old
+        # run's manifest first, so nothing left behind looks like a complete result.
         click.echo("interrupted: no results written", err=True)
         return 130
+    except _Terminated:
+        click.echo("terminated: no results written", err=True)
+        return 128 + signal.SIGTERM
     except click.ClickException as error:
         error.show()
         return EXIT_BAD_INPUT if error.exit_code == 2 else error.exit_code
     except click.exceptions.Exit as done:
         return int(done.exit_code)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
     return 0

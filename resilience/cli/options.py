@@ -8,7 +8,7 @@ import sys
 import click
 from rich.console import Console
 
-__all__ = ["EXIT_BAD_INPUT", "overlay_option", "set_option", "terminal"]
+__all__ = ["EXIT_BAD_INPUT", "overlay_option", "overwrite_option", "set_option", "terminal"]
 
 EXIT_BAD_INPUT = 2
 
@@ -27,6 +27,13 @@ overlay_option = click.option(
     multiple=True,
     metavar="FILE",
     help="Merge another scenario file over FILE, e.g. a policy variant (repeatable).",
+)
+
+overwrite_option = click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace an earlier output in --out (its files are removed first). Without it, a "
+    "directory that already holds a result is refused.",
 )
 
 

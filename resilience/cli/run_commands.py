@@ -24,7 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from resilience.cli.options import overlay_option, set_option, terminal
+from resilience.cli.options import overlay_option, overwrite_option, set_option, terminal
 from resilience.scenario.loader import load_scenario
 from resilience.scenario.schema import Scenario
 
@@ -63,6 +63,7 @@ __all__ = ["run", "trace"]
     type=click.IntRange(min=1),
     help="Replications per batch (default: sized for a few tenths of a second of work).",
 )
+@overwrite_option
 @click.option("--bands", is_flag=True, help="Also summarise daily service bands (5/50/95%).")
 @click.option(
     "--engine",
@@ -82,11 +83,12 @@ def run(
     table_format: str,
     threads: int,
     batch_size: int | None,
+    overwrite: bool,
     bands: bool,
     engine: str,
 ) -> None:
     """Run FILE through an engine (the Monte Carlo kernel by default) and print the summary."""
-    from resilience.run.runner import RunSettings, run_scenario
+    from resilience.run.runner import RunSettings, UnwrittenResultError, run_scenario
 
     loaded = load_scenario(file, overrides, overlays)
     if engine == "kernel" and _has_detail(loaded.scenario):
@@ -102,11 +104,16 @@ def run(
         batch_size=batch_size,
         bands=bands,
         out=out,
+        overwrite=overwrite,
         table_format="csv" if table_format == "csv" else "parquet",
         engine="des" if engine == "des" else "kernel",
     )
-    with _LazyProgress() as progress:
-        result = run_scenario(loaded, settings, progress=progress.update)
+    try:
+        with _LazyProgress() as progress:
+            result = run_scenario(loaded, settings, progress=progress.update)
+    except UnwrittenResultError as error:
+        _print_run(terminal(), error.result)  # the numbers were computed: show them anyway
+        raise
     console = terminal()
     _print_run(console, result)
     if result.files:
@@ -138,6 +145,7 @@ def _has_detail(scenario: Scenario) -> bool:
     required=True,
     help="Directory for trace.parquet, trace.csv and manifest.json.",
 )
+@overwrite_option
 def trace(
     file: str,
     replication: int,
@@ -145,13 +153,14 @@ def trace(
     overrides: tuple[str, ...],
     overlays: tuple[str, ...],
     out: Path,
+    overwrite: bool,
 ) -> None:
     """Write the event log of one replication of FILE, run on the SimPy engine."""
     from resilience.model.outcomes import metric_index
     from resilience.run.trace import trace_scenario
 
     loaded = load_scenario(file, overrides, overlays)
-    result = trace_scenario(loaded, replication, out=out, seed=seed)
+    result = trace_scenario(loaded, replication, out=out, seed=seed, overwrite=overwrite)
     network = result.network
     console = terminal()
     console.print(

@@ -2,8 +2,9 @@
 
 Every file is written under a temporary name in the run directory and renamed into place, so a
 reader never sees half a file. ``manifest.json`` is written last and is the mark of a complete
-run: a run that starts removes any old manifest first, so an interrupted run leaves a directory
-without one, which `resilience` and its users treat as incomplete.
+run: a run that starts removes the old run's files, manifest first (`OutputDirectory`), so an
+interrupted run leaves a directory without one, which `resilience` and its users treat as
+incomplete.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from resilience.network.arrays import Network
 __all__ = [
     "MANIFEST",
     "atomic_write",
-    "begin_run_directory",
     "package_versions",
     "write_json",
     "write_run",
@@ -49,12 +49,6 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
-
-
-def begin_run_directory(directory: Path) -> None:
-    """Create the run directory and remove an old manifest, so the old run no longer looks whole."""
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / MANIFEST).unlink(missing_ok=True)
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:

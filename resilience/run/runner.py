@@ -12,6 +12,7 @@ whichever engine made it; the manifest's ``engine`` (and for the DES ``des_mode`
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable
@@ -23,12 +24,21 @@ from kernels.daily import BLOCK
 from resilience.analysis.summary import RunAccumulator
 from resilience.engines.des import DesExecutor, DetailOptions
 from resilience.engines.execution import Executor, LocalExecutor, plan_batches
+from resilience.errors import OutputError
 from resilience.network.arrays import Network
 from resilience.network.compiler import compile_network
-from resilience.outputs.rundir import TableFormat, begin_run_directory, package_versions, write_run
+from resilience.outputs.directory import OutputDirectory
+from resilience.outputs.rundir import TableFormat, package_versions, write_run
 from resilience.scenario.loader import LoadedScenario
 
-__all__ = ["Engine", "RunResult", "RunSettings", "default_batch_size", "run_scenario"]
+__all__ = [
+    "Engine",
+    "RunResult",
+    "RunSettings",
+    "UnwrittenResultError",
+    "default_batch_size",
+    "run_scenario",
+]
 
 Engine = Literal["kernel", "des"]
 
@@ -56,6 +66,7 @@ class RunSettings:
     batch_size: int | None = None  # default: default_batch_size
     bands: bool = False
     out: Path | None = None
+    overwrite: bool = False  # replace an earlier run in ``out``
     table_format: TableFormat = "parquet"
     engine: Engine = "kernel"  # the SimPy engine ("des") runs one replication at a time
 
@@ -84,18 +95,45 @@ def run_scenario(
 ) -> RunResult:
     """Run every replication of ``loaded`` and (with ``settings.out``) write the run directory.
 
+    The directory is claimed (`OutputDirectory`: checked, locked, an old run cleared with
+    ``settings.overwrite``) before the first replication, so a directory that cannot be used
+    costs no computing, and it stays locked until the last file is written.
+
     Args:
         loaded: a validated scenario.
         settings: replications, seed, threads, batch size, bands, output.
         executor: where batches run (default: this process, ``settings.threads`` threads).
         progress: called as ``progress(done, total)`` after each batch.
+
+    Raises:
+        OutputError: ``settings.out`` may not or cannot be used (nothing was run).
+        UnwrittenResultError: the run finished but its files could not be written; the error
+            carries the `RunResult`, so its summary can still be shown.
     """
+    if settings.out is None:
+        return _run(loaded, settings, executor, progress)
+    with OutputDirectory(settings.out, "run", overwrite=settings.overwrite):
+        return _run(loaded, settings, executor, progress)
+
+
+class UnwrittenResultError(OutputError):
+    """A finished run whose files could not be written (a full or read-only disk, say)."""
+
+    def __init__(self, message: str, result: RunResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+def _run(
+    loaded: LoadedScenario,
+    settings: RunSettings,
+    executor: Executor | None,
+    progress: ProgressCallback | None,
+) -> RunResult:
     started = time.perf_counter()
     network = compile_network(loaded.scenario)
     replications = settings.replications or network.replications
     seed = network.seed if settings.seed is None else settings.seed
-    if settings.out is not None:
-        begin_run_directory(settings.out)
     accumulator = RunAccumulator(network, replications, bands=settings.bands, seed=seed)
     details: dict[str, Any] = {"engine": settings.engine}
     runner: Executor
@@ -117,22 +155,24 @@ def run_scenario(
     summary = accumulator.summary()
     summary = {"scenario": network.name, "seed": seed, **summary}
     wall = time.perf_counter() - started
-    files: list[Path] = []
-    if settings.out is not None:
-        manifest = {
-            "scenario": network.name,
-            "scenario_files": [str(path) for path in loaded.files],
-            "overrides": list(loaded.overrides),
-            "scenario_sha256": loaded.digest,
-            "seed": seed,
-            "replications": replications,
-            **details,
-            "threads": threads,
-            "batch_size": batch_size,
-            "wall_seconds": wall,
-            "versions": package_versions(),
-            "resolved_scenario": loaded.scenario.model_dump(mode="json", by_alias=True),
-        }
+    result = RunResult(network, accumulator, summary, seed, wall, [])
+    if settings.out is None:
+        return result
+    manifest = {
+        "scenario": network.name,
+        "scenario_files": [str(path) for path in loaded.files],
+        "overrides": list(loaded.overrides),
+        "scenario_sha256": loaded.digest,
+        "seed": seed,
+        "replications": replications,
+        **details,
+        "threads": threads,
+        "batch_size": batch_size,
+        "wall_seconds": wall,
+        "versions": package_versions(),
+        "resolved_scenario": loaded.scenario.model_dump(mode="json", by_alias=True),
+    }
+    try:
         files = write_run(
             settings.out,
             network=network,
@@ -141,4 +181,11 @@ def run_scenario(
             manifest=manifest,
             table_format=settings.table_format,
         )
-    return RunResult(network, accumulator, summary, seed, wall, files)
+    except OSError as error:
+        raise UnwrittenResultError(
+            f"--out {settings.out}: the results could not be written "
+            f"({error.strerror or error}); no manifest was written, so the directory does not "
+            "look complete",
+            result,
+        ) from None
+    return dataclasses.replace(result, files=files)

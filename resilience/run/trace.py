@@ -22,10 +22,10 @@ from resilience.engines.des.model import DesModel
 from resilience.engines.des.options import DetailOptions
 from resilience.network.arrays import Network
 from resilience.network.compiler import compile_network
+from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.rundir import (
     MANIFEST,
     atomic_write,  # the one atomic writer of run directories, reused for trace directories
-    begin_run_directory,
     package_versions,
     write_json,
 )
@@ -46,12 +46,25 @@ class TraceResult:
 
 
 def trace_scenario(
-    loaded: LoadedScenario, replication: int, *, out: Path, seed: int | None = None
+    loaded: LoadedScenario,
+    replication: int,
+    *,
+    out: Path,
+    seed: int | None = None,
+    overwrite: bool = False,
 ) -> TraceResult:
-    """Run replication ``replication`` of ``loaded`` with tracing and write ``out``."""
+    """Run replication ``replication`` of ``loaded`` with tracing and write ``out``.
+
+    ``out`` is claimed as a trace directory (`OutputDirectory`): a run directory is never
+    written into, and an earlier trace is replaced only with ``overwrite``.
+    """
+    with OutputDirectory(out, "trace", overwrite=overwrite):
+        return _trace(loaded, replication, out, seed)
+
+
+def _trace(loaded: LoadedScenario, replication: int, out: Path, seed: int | None) -> TraceResult:
     network = compile_network(loaded.scenario)
     options = DetailOptions.from_scenario(loaded.scenario, network)
-    begin_run_directory(out)
     model = DesModel(Layout.build(network), replication, seed=seed, options=options, trace=True)
     outcome = model.run()
     assert model.trace is not None
