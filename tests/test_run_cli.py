@@ -37,8 +37,8 @@ def test_run_writes_a_complete_run_directory(tmp_path: Path) -> None:
         "run", "demo", "-n", "300", "--seed", "11", "--out", str(out), cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr
-    for heading in ("fill rate [95% CI]", "P(short) [95% CI]", "P95 shortfall", "CVaR95",
-                    "median TTS", "median TTR"):  # fmt: skip
+    for heading in ("% of demand short", "P(short) [95% CI]", "days short", "mean shortfall",
+                    "CVaR95", "median TTS", "median TTR"):  # fmt: skip
         assert heading in result.stdout
     assert {p.name for p in out.iterdir()} == {
         ".resilience",  # marks the directory as a run's (resilience.outputs.directory)

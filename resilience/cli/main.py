@@ -17,7 +17,7 @@ from types import FrameType
 import click
 
 from resilience.cli.options import EXIT_BAD_INPUT
-from resilience.cli.run_commands import run, trace
+from resilience.cli.run_commands import rerun, run, trace
 from resilience.cli.scenario_commands import list_command, resolve, schema, show, validate
 from resilience.errors import ResilienceError
 
@@ -30,7 +30,7 @@ def cli() -> None:
     """Supply-chain resilience simulation: chips, critical minerals and LNG under disruption."""
 
 
-for _command in (validate, show, resolve, run, trace, list_command, schema):
+for _command in (validate, show, resolve, run, rerun, trace, list_command, schema):
     cli.add_command(_command)
 
 
@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
-        cli.main(args=args, prog_name="resilience", standalone_mode=False)
+        cli.main(args=args, prog_name="resilience", standalone_mode=False, obj=tuple(args))
     except ResilienceError as error:
         click.echo(f"error: {error}", err=True)
         return EXIT_BAD_INPUT

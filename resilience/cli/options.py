@@ -8,7 +8,16 @@ import sys
 import click
 from rich.console import Console
 
-__all__ = ["EXIT_BAD_INPUT", "overlay_option", "overwrite_option", "set_option", "terminal"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "all_option",
+    "command_line",
+    "json_option",
+    "overlay_option",
+    "overwrite_option",
+    "set_option",
+    "terminal",
+]
 
 EXIT_BAD_INPUT = 2
 
@@ -35,6 +44,24 @@ overwrite_option = click.option(
     help="Replace an earlier output in --out (its files are removed first). Without it, a "
     "directory that already holds a result is refused.",
 )
+
+all_option = click.option(
+    "--all", "show_all", is_flag=True, help="List every consumer, not only those ever short."
+)
+
+json_option = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the summary (summary.json's content) as JSON on stdout instead of the table.",
+)
+
+
+def command_line() -> tuple[str, ...]:
+    """The command as the user typed it (`main` puts the arguments in the click context)."""
+    context = click.get_current_context(silent=True)
+    argv = context.find_root().obj if context is not None else None
+    return ("resilience", *argv) if isinstance(argv, list | tuple) else ("resilience",)
 
 
 def terminal() -> Console:

@@ -6,6 +6,8 @@ loading numba, SimPy or pyarrow.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import os
 import time
@@ -24,14 +26,23 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from resilience.cli.options import overlay_option, overwrite_option, set_option, terminal
-from resilience.scenario.loader import load_scenario
+from resilience.cli.options import (
+    all_option,
+    command_line,
+    json_option,
+    overlay_option,
+    overwrite_option,
+    set_option,
+    terminal,
+)
+from resilience.cli.summary_table import print_summary
+from resilience.scenario.loader import LoadedScenario, load_scenario
 from resilience.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from resilience.run.runner import RunResult
 
-__all__ = ["run", "trace"]
+__all__ = ["rerun", "run", "trace"]
 
 
 @click.command()
@@ -73,6 +84,8 @@ __all__ = ["run", "trace"]
     help="kernel: the Monte Carlo kernel; des: the SimPy engine (slow; runs the scenario's "
     "detailed options, docs/des.md).",
 )
+@all_option
+@json_option
 def run(
     file: str,
     replications: int | None,
@@ -86,6 +99,8 @@ def run(
     overwrite: bool,
     bands: bool,
     engine: str,
+    show_all: bool,
+    as_json: bool,
 ) -> None:
     """Run FILE through an engine (the Monte Carlo kernel by default) and print the summary."""
     from resilience.run.runner import RunSettings, UnwrittenResultError, run_scenario
@@ -107,17 +122,67 @@ def run(
         overwrite=overwrite,
         table_format="csv" if table_format == "csv" else "parquet",
         engine="des" if engine == "des" else "kernel",
+        command_line=command_line(),
     )
+    show = functools.partial(_show, loaded=loaded, show_all=show_all, as_json=as_json)
     try:
         with _LazyProgress() as progress:
             result = run_scenario(loaded, settings, progress=progress.update)
     except UnwrittenResultError as error:
-        _print_run(terminal(), error.result)  # the numbers were computed: show them anyway
+        show(error.result)  # the numbers were computed: show them anyway
         raise
+    show(result)
+
+
+def _show(result: RunResult, *, loaded: LoadedScenario, show_all: bool, as_json: bool) -> None:
+    """The summary on stdout: JSON for scripts, else the table, then the files written."""
+    if as_json:
+        from resilience.outputs.rundir import json_safe
+
+        click.echo(json.dumps(json_safe(result.summary), indent=2, allow_nan=False))
+        return
     console = terminal()
-    _print_run(console, result)
+    print_summary(
+        console,
+        result.summary,
+        wall_seconds=result.wall_seconds,
+        overlays=loaded.overlays,
+        overrides=loaded.overrides,
+        show_all=show_all,
+    )
     if result.files:
         console.print(f"wrote {', '.join(str(path) for path in result.files)}")
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory for the new run (compared with RUN_DIR afterwards).",
+)
+@overwrite_option
+@all_option
+@json_option
+def rerun(run_dir: Path, out: Path, overwrite: bool, show_all: bool, as_json: bool) -> None:
+    """Run RUN_DIR again from its manifest alone and check the numbers are the same.
+
+    Exits 0 when summary.json and the replications table are identical, 1 when they differ
+    (another version of the code, say).
+    """
+    from resilience.run.rerun import rerun as run_again
+
+    again = run_again(run_dir, out=out, overwrite=overwrite, command_line=command_line())
+    _show(again.result, loaded=again.loaded, show_all=show_all, as_json=as_json)
+    if again.differences:
+        click.echo(
+            f"differs from {run_dir}: {', '.join(again.differences)} (see both manifests' "
+            "code and versions)",
+            err=True,
+        )
+        raise click.exceptions.Exit(1)
+    click.echo(f"reproduced {run_dir} bit for bit (summary.json and replications table)", err=True)
 
 
 def _has_detail(scenario: Scenario) -> bool:
@@ -220,41 +285,3 @@ class _LazyProgress:
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.stop()
-
-
-def _print_run(console: Console, result: RunResult) -> None:
-    summary = result.summary
-    console.print(
-        f"[bold]{summary['scenario']}[/bold]: {summary['replications']} replications, "
-        f"seed {result.seed}, {result.wall_seconds:.2f} s"
-    )
-    table = Table(title="Shortfall by consumer (units of the commodity; days)")
-    for column in ("consumer", "commodity", "fill rate [95% CI]", "P(short) [95% CI]",
-                   "mean shortfall", "P95 shortfall", "CVaR95", "median TTS",
-                   "median TTR"):  # fmt: skip
-        table.add_column(column, justify="left" if column in ("consumer", "commodity") else "right")
-    for entry in summary["consumers"]:
-        metrics = entry["metrics"]
-        fill = metrics["fill_rate"]
-        shortfall = metrics["shortfall"]
-        short = entry["p_short"]
-        table.add_row(
-            entry["consumer"],
-            f"{entry['commodity']} ({entry['unit']})",
-            f"{fill['mean']:.4f} [{fill['ci_low']:.4f}, {fill['ci_high']:.4f}]"
-            if fill["n"] > 1
-            else f"{fill['mean']:.4f}",
-            f"{short['estimate']:.1%} [{short['ci_low']:.1%}, {short['ci_high']:.1%}]"
-            if short["n"] > 1
-            else f"{short['estimate']:.1%}",
-            f"{shortfall['mean']:,.4g}",
-            f"{shortfall['p95']:,.4g}",
-            f"{entry['tail']['cvar95']:,.4g}",
-            _days(metrics["tts"]),
-            _days(metrics["ttr"]),
-        )
-    console.print(table)
-
-
-def _days(summary: dict[str, float]) -> str:
-    return "-" if not summary["n"] else f"{summary['p50']:.0f}"

@@ -24,12 +24,16 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from resilience.errors import ResilienceError
 from resilience.model.outcomes import CONSUMER_METRICS
 from resilience.network.arrays import Network
 
 __all__ = [
     "MANIFEST",
+    "RunDirectoryError",
     "atomic_write",
+    "json_safe",
+    "open_run",
     "package_versions",
     "write_json",
     "write_run",
@@ -67,12 +71,12 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """NaN and infinities become null (JSON has no NaN); numpy scalars become Python numbers."""
     if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
+        return {key: json_safe(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(item) for item in value]
+        return [json_safe(item) for item in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -81,7 +85,7 @@ def _json_safe(value: Any) -> Any:
 
 
 def write_json(path: Path, document: dict[str, Any]) -> None:
-    text = json.dumps(_json_safe(document), indent=2, allow_nan=False) + "\n"
+    text = json.dumps(json_safe(document), indent=2, allow_nan=False) + "\n"
     atomic_write(path, lambda temporary: _write_text(temporary, text))
 
 
@@ -145,3 +149,36 @@ def write_run(
     write_json(directory / MANIFEST, document)
     written.append(directory / MANIFEST)
     return written
+
+
+class RunDirectoryError(ResilienceError):
+    """A directory given as a run directory is missing, not a run, incomplete or unreadable."""
+
+
+def open_run(directory: Path) -> dict[str, Any]:
+    """The manifest of the complete run in ``directory``.
+
+    Raises:
+        RunDirectoryError: no such directory; a directory that holds no run, or a trace; a run
+            without a manifest (interrupted or failed, so incomplete); an unreadable manifest.
+    """
+    if not directory.is_dir():
+        what = "is not a directory" if directory.exists() else "no such directory"
+        raise RunDirectoryError(f"{directory}: {what}; expected a run directory (--out of a run)")
+    manifest = directory / MANIFEST
+    marker = directory / ".resilience"
+    if not manifest.exists():
+        if marker.exists():
+            raise RunDirectoryError(
+                f"{directory}: holds an incomplete run (no {MANIFEST}: it was interrupted or "
+                "failed); run it again"
+            )
+        raise RunDirectoryError(f"{directory}: is not a run directory (no {MANIFEST})")
+    try:
+        document = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise RunDirectoryError(f"{manifest}: cannot be read as JSON: {error}") from None
+    if not isinstance(document, dict) or "resolved_scenario" not in document:
+        kind = "a trace" if (directory / "trace.parquet").exists() else "no run"
+        raise RunDirectoryError(f"{directory}: holds {kind}, not a run's manifest")
+    return document

@@ -28,6 +28,7 @@ from resilience.errors import OutputError
 from resilience.network.arrays import Network
 from resilience.network.compiler import compile_network
 from resilience.outputs.directory import OutputDirectory
+from resilience.outputs.provenance import code_revision, utc_timestamp
 from resilience.outputs.rundir import TableFormat, package_versions, write_run
 from resilience.scenario.loader import LoadedScenario
 
@@ -67,6 +68,7 @@ class RunSettings:
     bands: bool = False
     out: Path | None = None
     overwrite: bool = False  # replace an earlier run in ``out``
+    command_line: tuple[str, ...] = ()  # as the user typed it, for the manifest
     table_format: TableFormat = "parquet"
     engine: Engine = "kernel"  # the SimPy engine ("des") runs one replication at a time
 
@@ -130,6 +132,7 @@ def _run(
     executor: Executor | None,
     progress: ProgressCallback | None,
 ) -> RunResult:
+    started_at = utc_timestamp()
     started = time.perf_counter()
     network = compile_network(loaded.scenario)
     replications = settings.replications or network.replications
@@ -160,15 +163,22 @@ def _run(
         return result
     manifest = {
         "scenario": network.name,
+        "command_line": list(settings.command_line),
         "scenario_files": [str(path) for path in loaded.files],
+        "overlays": list(loaded.overlays),
         "overrides": list(loaded.overrides),
         "scenario_sha256": loaded.digest,
         "seed": seed,
         "replications": replications,
         **details,
+        "bands": settings.bands,
+        "table_format": settings.table_format,
         "threads": threads,
         "batch_size": batch_size,
+        "started": started_at,
+        "finished": utc_timestamp(),
         "wall_seconds": wall,
+        "code": code_revision(),
         "versions": package_versions(),
         "resolved_scenario": loaded.scenario.model_dump(mode="json", by_alias=True),
     }

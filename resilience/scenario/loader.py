@@ -51,11 +51,13 @@ class LoadedScenario:
         files: the files read: the requested file first, then overlays and what the files
             extend, the most derived first.
         overrides: the ``--set`` overrides applied, as given.
+        overlays: the ``--overlay`` files merged over the requested one, as given.
     """
 
     scenario: Scenario
     files: tuple[Path, ...]
     overrides: tuple[str, ...]
+    overlays: tuple[str, ...] = ()
 
     @property
     def digest(self) -> str:
@@ -125,7 +127,9 @@ def load_scenario(
         paths[0],
         *(layer.path for layer in layers if layer.path.resolve() != paths[0].resolve()),
     ]
-    return LoadedScenario(scenario, tuple(files), tuple(overrides))
+    return LoadedScenario(
+        scenario, tuple(files), tuple(overrides), tuple(str(item) for item in overlays)
+    )
 
 
 def _resolve_target(target: str, base: Path | None, source: str, line: int | None) -> Path:
