@@ -10,20 +10,10 @@ import functools
 import json
 import math
 import os
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from resilience.cli.options import (
@@ -35,6 +25,7 @@ from resilience.cli.options import (
     set_option,
     terminal,
 )
+from resilience.cli.progress import LazyProgress
 from resilience.cli.summary_table import print_summary
 from resilience.scenario.loader import LoadedScenario, load_scenario
 from resilience.scenario.schema import Scenario
@@ -126,7 +117,7 @@ def run(
     )
     show = functools.partial(_show, loaded=loaded, show_all=show_all, as_json=as_json)
     try:
-        with _LazyProgress() as progress:
+        with LazyProgress() as progress:
             result = run_scenario(loaded, settings, progress=progress.update)
     except UnwrittenResultError as error:
         show(error.result)  # the numbers were computed: show them anyway
@@ -251,37 +242,3 @@ def trace(
         )
     console.print(table)
     console.print(f"wrote {', '.join(str(path) for path in result.files)}")
-
-
-class _LazyProgress:
-    """A progress bar on stderr that appears only once a run has taken more than a second."""
-
-    def __init__(self, delay: float = 1.0) -> None:
-        self._delay = delay
-        self._started = time.perf_counter()
-        self._bar: Progress | None = None
-        self._task: TaskID | None = None
-
-    def __enter__(self) -> _LazyProgress:
-        return self
-
-    def update(self, done: int, total: int) -> None:
-        if self._bar is None:
-            if time.perf_counter() - self._started < self._delay or done >= total:
-                return
-            self._bar = Progress(
-                TextColumn("replications"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self._bar.start()
-            self._task = self._bar.add_task("run", total=total)
-        assert self._task is not None
-        self._bar.update(self._task, completed=done)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()

@@ -28,7 +28,7 @@ from resilience.errors import OutputError
 
 __all__ = ["LOCK", "MARKER", "OutputDirectory", "OutputKind"]
 
-OutputKind = Literal["run", "trace"]
+OutputKind = Literal["run", "trace", "compare"]
 
 MARKER = ".resilience"
 LOCK = ".lock"
@@ -36,6 +36,7 @@ LOCK = ".lock"
 _WRITTEN_BY = {
     "run": frozenset({"manifest.json", "summary.json", "replications.parquet", "replications.csv"}),
     "trace": frozenset({"manifest.json", "trace.parquet", "trace.csv"}),
+    "compare": frozenset({"manifest.json", "comparison.json", "differences.parquet"}),
 }
 """The files each kind of output writes (besides the marker, the lock and temporary files)."""
 
@@ -144,7 +145,7 @@ class OutputDirectory:
             if kind in _WRITTEN_BY:
                 return kind  # type: ignore[no-any-return]
         if "manifest.json" in names:
-            for kind_name in ("run", "trace"):
+            for kind_name in ("run", "trace", "compare"):
                 others = _WRITTEN_BY[kind_name] - {"manifest.json"}
                 if names & others:
                     return kind_name

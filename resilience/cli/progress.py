@@ -1,0 +1,51 @@
+"""A progress bar for long runs, on stderr, that stays out of the way of short ones."""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+__all__ = ["LazyProgress"]
+
+
+class LazyProgress:
+    """A progress bar on stderr that appears only once a run has taken more than a second."""
+
+    def __init__(self, delay: float = 1.0) -> None:
+        self._delay = delay
+        self._started = time.perf_counter()
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> LazyProgress:
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if time.perf_counter() - self._started < self._delay or done >= total:
+                return
+            self._bar = Progress(
+                TextColumn("replications"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("run", total=total)
+        assert self._task is not None
+        self._bar.update(self._task, completed=done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
