@@ -211,6 +211,11 @@ class RunAccumulator:
         return self._consumer[: self._done]
 
     @property
+    def totals(self) -> FloatArray:
+        """(replications, len(NETWORK_METRICS)): every replication's network-wide cost totals."""
+        return self._network[: self._done]
+
+    @property
     def conservation(self) -> FloatArray:
         return self._conservation[: self._done]
 
@@ -248,8 +253,7 @@ class RunAccumulator:
                 entry["daily_service_bands"] = self._bands(r)
             consumers.append(entry)
         totals = {
-            name: summarise_metric(self._network[: self._done, i])
-            for i, name in enumerate(NETWORK_METRICS)
+            name: summarise_metric(self.totals[:, i]) for i, name in enumerate(NETWORK_METRICS)
         }
         return {"replications": self._done, "consumers": consumers, "network": totals}
 

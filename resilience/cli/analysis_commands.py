@@ -1,10 +1,11 @@
-"""Commands that weigh scenarios against each other: compare (more to come: sweep, frontier).
+"""Commands that weigh scenarios and policies: compare, sweep, frontier, criticality.
 
 Like the run commands, they import the engines only when they run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -24,11 +25,12 @@ from resilience.cli.options import (
 )
 from resilience.cli.progress import LazyProgress
 from resilience.scenario.loader import load_scenario
+from resilience.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from resilience.run.compare import AlternativeComparison
 
-__all__ = ["compare"]
+__all__ = ["compare", "criticality", "frontier", "sweep"]
 
 
 @click.command()
@@ -158,3 +160,334 @@ def _interval(value: float, low: float, high: float, spec: str) -> str:
     if low == high == value:
         return f"{value:{spec}}"
     return f"{value:{spec}} [{low:{spec}}, {high:{spec}}]"
+
+
+_threads_option = click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=lambda: os.cpu_count() or 1,
+    show_default="all cores",
+    help="Threads running blocks of replications.",
+)
+
+
+@click.command()
+@click.argument("scenario")
+@click.option(
+    "--overlay", "overlays", multiple=True, metavar="FILE", help="Merge a file over SCENARIO."
+)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="PATH=V1,V2,...",
+    help="A lever and its values (every combination is run); a single value is a fixed "
+    "override. Repeatable.",
+)
+@click.option(
+    "--design",
+    type=click.Choice(["grid", "lhs", "sobol"]),
+    default="grid",
+    show_default=True,
+    help="grid: every combination of the --set values; lhs or sobol: --samples points in the "
+    "box of the --range levers.",
+)
+@click.option("--samples", type=click.IntRange(min=1), help="Points of an lhs or sobol design.")
+@click.option(
+    "--range",
+    "ranges",
+    multiple=True,
+    metavar="PATH=LOW:HIGH",
+    help="A lever sampled between LOW and HIGH by --design lhs|sobol (repeatable).",
+)
+@click.option("--replications", "-n", type=click.IntRange(min=1), help="Replications per point.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
+@_threads_option
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the sweep here."
+)
+@overwrite_option
+@click.option("--focus", metavar="CONSUMER", help="Consumer whose risk the table shows.")
+@json_option
+def sweep(
+    scenario: str,
+    overlays: tuple[str, ...],
+    settings: tuple[str, ...],
+    design: str,
+    samples: int | None,
+    ranges: tuple[str, ...],
+    replications: int | None,
+    seed: int | None,
+    threads: int,
+    out: Path | None,
+    overwrite: bool,
+    focus: str | None,
+    as_json: bool,
+) -> None:
+    """Run SCENARIO over a design of lever values on common random numbers: one row per point.
+
+    Each row has the point's lever values, the network's annual cost and the focus consumer's
+    risk (expected shortfall share, CVaR95, P(short), fill rate, median TTR); --out writes
+    every consumer's rows to sweep.parquet, which `resilience frontier` reads.
+    """
+    from resilience.analysis.design import grid, parse_lever, parse_range, sample
+    from resilience.outputs.rundir import json_safe
+    from resilience.run.frontier import worst_consumer
+    from resilience.run.sweep import SweepSettings, run_sweep
+
+    levers = [parse_lever(text) for text in settings]
+    fixed = tuple(f"{lever.path}={lever.values[0]}" for lever in levers if len(lever.values) == 1)
+    varied = [lever for lever in levers if len(lever.values) > 1]
+    if design == "grid":
+        if ranges or samples:
+            raise click.UsageError("--range and --samples go with --design lhs or sobol")
+        if not varied:
+            raise click.UsageError("a grid needs a lever with several values: --set PATH=A,B,C")
+        points = grid(varied)
+        described: dict[str, object] = {"design": "grid"}
+    else:
+        if varied:
+            raise click.UsageError(f"--design {design} samples --range levers; give --set "
+                                   "levers a single value")  # fmt: skip
+        if samples is None:
+            raise click.UsageError(f"--design {design} needs --samples N")
+        base = load_scenario(scenario, fixed, overlays)
+        parsed = [parse_range(text) for text in ranges]
+        parsed = [
+            dataclasses.replace(r, integer=_is_integer(base.scenario, r.path)) for r in parsed
+        ]
+        design_seed = base.scenario.scenario.seed if seed is None else seed
+        points = sample("lhs" if design == "lhs" else "sobol", parsed, samples, design_seed)
+        described = {"design": design, "samples": samples, "design_seed": design_seed,
+                     "ranges": [dataclasses.asdict(r) for r in parsed]}  # fmt: skip
+    options = SweepSettings(
+        replications=replications,
+        seed=seed,
+        threads=threads,
+        out=out,
+        overwrite=overwrite,
+        command_line=command_line(),
+        design=described,
+    )
+    with LazyProgress() as progress:
+        result = run_sweep(
+            scenario, points, options, overlays=overlays, overrides=fixed,
+            progress=progress.update,
+        )  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(json_safe(result.rows), indent=2, allow_nan=False))
+        return
+    chosen = focus or worst_consumer(result.rows)
+    rows = [row for row in result.rows if row["consumer"] == chosen]
+    if not rows:
+        known = sorted({row["consumer"] for row in result.rows})
+        raise click.UsageError(f"--focus {chosen}: no such consumer; one of {', '.join(known)}")
+    console = terminal()
+    console.print(
+        f"[bold]{result.scenario}[/bold]: {len(points)} design points x "
+        f"{result.replications:,} replications, seed {result.seed}, common random numbers, "
+        f"{result.wall_seconds:.2f} s"
+    )
+    table = Table(title=f"Cost and the risk left to {chosen}, by design point")
+    for lever in result.levers:
+        table.add_column(_short(lever), justify="right")
+    for column in ("annual cost", "% of demand short", "CVaR95", "P(short)", "fill rate",
+                   "median TTR"):  # fmt: skip
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(
+            *(str(row[lever]) for lever in result.levers),
+            f"{row['annual_cost']:,.4g}",
+            f"{row['share_short']:.2%}",
+            f"{row['cvar95']:,.4g}",
+            f"{row['p_short']:.1%}",
+            f"{row['fill_rate']:.4f}",
+            "-" if row["ttr_p50"] != row["ttr_p50"] else f"{row['ttr_p50']:.0f}",
+        )
+    console.print(table)
+    if result.files:
+        console.print(f"wrote {', '.join(str(path) for path in result.files)}")
+
+
+def _short(path: str) -> str:
+    """A lever's column heading: the entry and the key (``jp_lng.target_days``)."""
+    parts = path.split(".")
+    return f"{parts[1]}.{parts[-1]}" if len(parts) > 2 else path
+
+
+def _is_integer(scenario: Scenario, path: str) -> bool:
+    """Whether the scenario's value at ``path`` is a whole number (a lever sampled there is
+    then rounded); False when the path holds no number yet."""
+    value: object = scenario.model_dump(by_alias=True)
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return False
+        value = value[part]
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@click.command()
+@click.argument("sweep_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--risk",
+    default="cvar95",
+    show_default=True,
+    help="The risk measure to minimise: cvar95, var95, expected_shortfall, share_short, "
+    "p_short, days_short, ...",
+)
+@click.option("--consumer", help="Whose risk (default: the consumer most short in the sweep).")
+@json_option
+def frontier(sweep_dir: Path, risk: str, consumer: str | None, as_json: bool) -> None:
+    """The Pareto frontier of annual cost against a risk measure over the points of SWEEP_DIR.
+
+    Writes frontier.json, frontier.png and frontier.svg into SWEEP_DIR.
+    """
+    from resilience.outputs.rundir import json_safe
+    from resilience.run.frontier import frontier as compute
+
+    result = compute(sweep_dir, risk=risk, consumer=consumer)
+    if as_json:
+        click.echo(json.dumps(json_safe(result.points), indent=2, allow_nan=False))
+        return
+    console = terminal()
+    table = Table(
+        title=f"Pareto frontier: annual cost against {risk} of {result.consumer}, cheapest first"
+    )
+    for lever in result.levers:
+        table.add_column(_short(lever), justify="right")
+    table.add_column("annual cost", justify="right")
+    table.add_column(risk, justify="right")
+    for point in result.frontier:
+        table.add_row(
+            *(str(point[lever]) for lever in result.levers),
+            f"{point['annual_cost']:,.4g}",
+            f"{point[risk]:,.4g}",
+        )
+    console.print(table)
+    dominated = len(result.points) - len(result.frontier)
+    console.print(f"{dominated} of {len(result.points)} design points are dominated")
+    console.print(f"wrote {', '.join(str(path) for path in result.files)}")
+
+
+@click.command()
+@click.argument("scenario")
+@set_option
+@click.option(
+    "--overlay", "overlays", multiple=True, metavar="FILE", help="Merge a file over SCENARIO."
+)
+@click.option("--consumer", "consumers", multiple=True, help="A consumer at stake (repeatable).")
+@click.option(
+    "--country", "countries", multiple=True, help="Every consumer in this country (repeatable)."
+)
+@click.option(
+    "--kinds",
+    default="node,lane,chokepoint,country",
+    show_default=True,
+    help="Which elements to knock out, comma-separated.",
+)
+@click.option("--start", type=click.IntRange(min=0), default=30, show_default=True,
+              help="Day the knockout begins.")  # fmt: skip
+@click.option("--duration", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Days the element stays out (its time to recover, TTR).")  # fmt: skip
+@click.option("--replications", "-n", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Replications per element.")  # fmt: skip
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
+@_threads_option
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Elements listed on the terminal.")  # fmt: skip
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the ranking here."
+)
+@overwrite_option
+@json_option
+def criticality(
+    scenario: str,
+    overrides: tuple[str, ...],
+    overlays: tuple[str, ...],
+    consumers: tuple[str, ...],
+    countries: tuple[str, ...],
+    kinds: str,
+    start: int,
+    duration: int,
+    replications: int,
+    seed: int | None,
+    threads: int,
+    top: int,
+    out: Path | None,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
+    """Knock out each node, lane, chokepoint and supplier country upstream of the consumers in
+    turn, and rank them by the shortfall their loss causes (common random numbers).
+
+    Shows each element's time to survive (TTS: median days from the knockout to the first short
+    day) against its time to recover (TTR: the knockout's duration); TTS < TTR marks an element
+    the consumers cannot ride out.
+    """
+    from resilience.analysis.criticality import ELEMENT_KINDS
+    from resilience.outputs.rundir import json_safe
+    from resilience.run.criticality import CriticalitySettings, run_criticality
+
+    chosen = tuple(part.strip() for part in kinds.split(",") if part.strip())
+    unknown = [kind for kind in chosen if kind not in ELEMENT_KINDS]
+    if unknown or not chosen:
+        raise click.UsageError(
+            f"--kinds {kinds}: expected some of {', '.join(ELEMENT_KINDS)}, comma-separated"
+        )
+    loaded = load_scenario(scenario, overrides, overlays)
+    settings = CriticalitySettings(
+        consumers=consumers,
+        countries=countries,
+        kinds=chosen,  # type: ignore[arg-type]
+        start=start,
+        duration=duration,
+        replications=replications,
+        seed=seed,
+        threads=threads,
+        out=out,
+        overwrite=overwrite,
+        command_line=command_line(),
+    )
+    with LazyProgress() as progress:
+        result = run_criticality(loaded, settings, progress=progress.update)
+    if as_json:
+        ranked = [dataclasses.asdict(worst) for _, worst in result.ranking]
+        click.echo(json.dumps(json_safe(ranked), indent=2, allow_nan=False))
+        return
+    console = terminal()
+    who = (
+        ", ".join(result.consumers)
+        if len(result.consumers) <= 6
+        else (f"{len(result.consumers)} consumers")
+    )
+    console.print(
+        f"[bold]{result.scenario}[/bold]: {len(result.ranking)} elements upstream of {who}, "
+        f"each out from day {start} for {duration} days; {result.replications:,} replications "
+        f"each, seed {result.seed}, common random numbers, {result.wall_seconds:.2f} s"
+    )
+    table = Table(title="Most critical first (by the worst-hit consumer's loss)")
+    for column in ("rank", "kind", "element", "worst hit", "Δ % of demand short",
+                   "Δ shortfall", "Δ CVaR95", "P(short)", "TTS", "TTR", "TTS < TTR"):  # fmt: skip
+        left = column in ("kind", "element", "worst hit")
+        table.add_column(column, justify="left" if left else "right")
+    harmful = [(e, worst) for e, worst in result.ranking if worst.delta_shortfall > 0]
+    for rank, (_, worst) in enumerate(harmful[:top], start=1):
+        survives = worst.tts != worst.tts  # NaN: never short
+        table.add_row(
+            str(rank), worst.kind, worst.element, worst.consumer,
+            f"{worst.delta_share_short:.2%}", f"{worst.delta_shortfall:,.4g}",
+            f"{worst.delta_cvar95:,.4g}", f"{worst.p_short:.0%}",
+            "-" if survives else f"{worst.tts:.0f}", f"{worst.ttr:.0f}",
+            "" if survives or worst.tts >= worst.ttr else "yes",
+        )  # fmt: skip
+    if harmful:
+        console.print(table)
+    rest = len(result.ranking) - len(harmful[:top])
+    if rest:
+        harmless = len(result.ranking) - len(harmful)
+        console.print(
+            f"{rest} more element{'s' if rest != 1 else ''} not listed ({harmless} whose loss "
+            "caused no extra shortfall); --json or --out has them all"
+        )
+    if result.files:
+        console.print(f"wrote {', '.join(str(path) for path in result.files)}")

@@ -16,7 +16,7 @@ from types import FrameType
 
 import click
 
-from resilience.cli.analysis_commands import compare
+from resilience.cli.analysis_commands import compare, criticality, frontier, sweep
 from resilience.cli.options import EXIT_BAD_INPUT
 from resilience.cli.run_commands import rerun, run, trace
 from resilience.cli.scenario_commands import list_command, resolve, schema, show, validate
@@ -31,7 +31,10 @@ def cli() -> None:
     """Supply-chain resilience simulation: chips, critical minerals and LNG under disruption."""
 
 
-for _command in (validate, show, resolve, run, rerun, compare, trace, list_command, schema):
+for _command in (
+    validate, show, resolve, run, rerun, trace, compare, sweep, frontier, criticality,
+    list_command, schema,
+):  # fmt: skip
     cli.add_command(_command)
 
 

@@ -28,15 +28,26 @@ from resilience.errors import OutputError
 
 __all__ = ["LOCK", "MARKER", "OutputDirectory", "OutputKind"]
 
-OutputKind = Literal["run", "trace", "compare"]
+OutputKind = Literal["run", "trace", "compare", "sweep", "criticality"]
 
 MARKER = ".resilience"
 LOCK = ".lock"
 
-_WRITTEN_BY = {
+_WRITTEN_BY: dict[OutputKind, frozenset[str]] = {
     "run": frozenset({"manifest.json", "summary.json", "replications.parquet", "replications.csv"}),
     "trace": frozenset({"manifest.json", "trace.parquet", "trace.csv"}),
     "compare": frozenset({"manifest.json", "comparison.json", "differences.parquet"}),
+    "sweep": frozenset(
+        {
+            "manifest.json",
+            "sweep.parquet",
+            "sweep.json",
+            "frontier.json",
+            "frontier.png",
+            "frontier.svg",
+        }
+    ),
+    "criticality": frozenset({"manifest.json", "criticality.parquet", "criticality.json"}),
 }
 """The files each kind of output writes (besides the marker, the lock and temporary files)."""
 
@@ -145,7 +156,7 @@ class OutputDirectory:
             if kind in _WRITTEN_BY:
                 return kind  # type: ignore[no-any-return]
         if "manifest.json" in names:
-            for kind_name in ("run", "trace", "compare"):
+            for kind_name in _WRITTEN_BY:
                 others = _WRITTEN_BY[kind_name] - {"manifest.json"}
                 if names & others:
                     return kind_name

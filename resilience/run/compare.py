@@ -118,7 +118,9 @@ def _compare(
     started = time.perf_counter()
     replications = settings.replications or base.scenario.scenario.replications
     seed = base.scenario.scenario.seed if settings.seed is None else settings.seed
-    run = RunSettings(replications=replications, seed=seed, threads=settings.threads)
+    run = RunSettings(
+        replications=replications, seed=seed, threads=settings.threads, summarise=False
+    )
     total = replications * (1 + len(alternatives))
 
     def run_one(loaded: LoadedScenario, offset: int) -> RunResult:

@@ -69,6 +69,7 @@ class RunSettings:
     out: Path | None = None
     overwrite: bool = False  # replace an earlier run in ``out``
     command_line: tuple[str, ...] = ()  # as the user typed it, for the manifest
+    summarise: bool = True  # False: leave the summary to the caller (a sweep reads the rows)
     table_format: TableFormat = "parquet"
     engine: Engine = "kernel"  # the SimPy engine ("des") runs one replication at a time
 
@@ -155,7 +156,7 @@ def _run(
         accumulator.add(batch)
         if progress is not None:
             progress(accumulator.done, replications)
-    summary = accumulator.summary()
+    summary = accumulator.summary() if settings.summarise else {"replications": accumulator.done}
     summary = {"scenario": network.name, "seed": seed, **summary}
     wall = time.perf_counter() - started
     result = RunResult(network, accumulator, summary, seed, wall, [])

@@ -1,0 +1,161 @@
+"""``resilience sweep``: one scenario over a design of lever values, on common random numbers.
+
+Every design point is the base scenario with the point's ``PATH=VALUE`` overrides; every point
+runs with the same seed and replications in this process, so the kernel is compiled once and
+differences between points are differences of the levers, not of the random numbers. Each
+point's rows (`resilience.analysis.sweep.point_rows`) go into one tidy table: one row per
+point and consumer, with the lever values as columns.
+
+With ``out``, the directory holds ``sweep.parquet`` (the table), ``sweep.json`` (the design and
+the levers) and, last, ``manifest.json``. `resilience frontier` reads it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from resilience.analysis.design import Point
+from resilience.analysis.sweep import point_rows
+from resilience.outputs.directory import OutputDirectory
+from resilience.outputs.provenance import code_revision, utc_timestamp
+from resilience.outputs.rundir import MANIFEST, atomic_write, package_versions, write_json
+from resilience.run.runner import RunSettings, run_scenario
+from resilience.scenario.loader import LoadedScenario, load_scenario
+
+__all__ = ["SweepResult", "SweepSettings", "lever_value", "run_sweep"]
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """How to run a sweep; unset values come from the base scenario."""
+
+    replications: int | None = None
+    seed: int | None = None
+    threads: int = 1
+    out: Path | None = None
+    overwrite: bool = False
+    command_line: tuple[str, ...] = ()
+    design: dict[str, Any] = field(default_factory=dict)  # how the points were made, for files
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Every design point's rows, the lever paths, and the files written."""
+
+    scenario: str
+    levers: tuple[str, ...]
+    rows: list[dict[str, Any]]
+    seed: int
+    replications: int
+    wall_seconds: float
+    files: list[Path] = field(default_factory=list)
+
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def lever_value(override: str) -> str:
+    """The value text of a ``PATH=VALUE`` override."""
+    return override.partition("=")[2]
+
+
+def run_sweep(
+    target: str,
+    points: Sequence[Point],
+    settings: SweepSettings,
+    *,
+    overlays: Sequence[str] = (),
+    overrides: Sequence[str] = (),
+    progress: ProgressCallback | None = None,
+) -> SweepResult:
+    """Run ``target`` (with ``overlays`` and fixed ``overrides``) at every design point.
+
+    Every point is loaded and validated before the first one runs, so a bad lever path or value
+    costs no computing.
+
+    Raises:
+        ScenarioError: a point's scenario is invalid (the message names the override).
+        OutputError: ``settings.out`` may not or cannot be used.
+    """
+    loaded = [load_scenario(target, (*overrides, *point), overlays) for point in points]
+    if settings.out is None:
+        return _sweep(loaded, points, settings, progress)
+    with OutputDirectory(settings.out, "sweep", overwrite=settings.overwrite):
+        result = _sweep(loaded, points, settings, progress)
+        files = _write(settings.out, result, loaded[0], settings, overlays, overrides, points)
+        return dataclasses.replace(result, files=files)
+
+
+def _sweep(
+    loaded: Sequence[LoadedScenario],
+    points: Sequence[Point],
+    settings: SweepSettings,
+    progress: ProgressCallback | None,
+) -> SweepResult:
+    started = time.perf_counter()
+    first = loaded[0].scenario.scenario
+    replications = settings.replications or first.replications
+    seed = first.seed if settings.seed is None else settings.seed
+    run = RunSettings(
+        replications=replications, seed=seed, threads=settings.threads, summarise=False
+    )
+    levers = tuple(override.partition("=")[0] for override in points[0])
+    total = replications * len(points)
+    rows: list[dict[str, Any]] = []
+    for index, (scenario, point) in enumerate(zip(loaded, points, strict=True)):
+
+        def report(done: int, _: int, offset: int = index * replications) -> None:
+            if progress is not None:
+                progress(offset + done, total)
+
+        result = run_scenario(scenario, run, progress=report)
+        accumulator = result.accumulator
+        values = {path: lever_value(override) for path, override in zip(levers, point, strict=True)}
+        for row in point_rows(result.network, accumulator.consumer, accumulator.totals):
+            rows.append({"point": index, **values, **row})
+    return SweepResult(first.name, levers, rows, seed, replications, time.perf_counter() - started)
+
+
+def _write(
+    out: Path,
+    result: SweepResult,
+    base: LoadedScenario,
+    settings: SweepSettings,
+    overlays: Sequence[str],
+    overrides: Sequence[str],
+    points: Sequence[Point],
+) -> list[Path]:
+    table = pa.Table.from_pylist(result.rows)
+    parquet = out / "sweep.parquet"
+    atomic_write(parquet, lambda temporary: pq.write_table(table, temporary))
+    design = {"levers": list(result.levers), "points": [list(point) for point in points],
+              **settings.design}  # fmt: skip
+    write_json(out / "sweep.json", design)
+    manifest = {
+        "kind": "sweep",
+        "scenario": result.scenario,
+        "command_line": list(settings.command_line),
+        "scenario_files": [str(path) for path in base.files],
+        "overlays": list(overlays),
+        "overrides": list(overrides),
+        "seed": result.seed,
+        "replications": result.replications,
+        "engine": "kernel",
+        "points": len(points),
+        "levers": list(result.levers),
+        "finished": utc_timestamp(),
+        "wall_seconds": result.wall_seconds,
+        "code": code_revision(),
+        "versions": package_versions(),
+        "files": [parquet.name, "sweep.json"],
+    }
+    write_json(out / MANIFEST, manifest)
+    return [parquet, out / "sweep.json", out / MANIFEST]
