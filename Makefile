@@ -13,7 +13,8 @@ $(BIN)/activate: pyproject.toml
 	touch $(BIN)/activate
 
 run: $(BIN)/activate
-	$(BIN)/resilience run $(SCENARIO) --overwrite --out runs/$(notdir $(basename $(SCENARIO)))
+	$(BIN)/resilience run $(SCENARIO) --bands --overwrite --out runs/$(notdir $(basename $(SCENARIO)))
+	$(BIN)/resilience report runs/$(notdir $(basename $(SCENARIO)))
 
 test: $(BIN)/activate
 	$(BIN)/python -m pytest

@@ -156,4 +156,4 @@ def test_frontier_refuses_what_is_not_a_sweep(tmp_path: Path) -> None:
     assert resilience("run", "demo", "-n", "32", "--out", str(run), cwd=tmp_path).returncode == 0
     refused(resilience("frontier", str(run), cwd=tmp_path), "is not a sweep directory")
     (tmp_path / "empty").mkdir()
-    refused(resilience("frontier", str(tmp_path / "empty"), cwd=tmp_path), "holds no sweep")
+    refused(resilience("frontier", str(tmp_path / "empty"), cwd=tmp_path), "is not a run directory")

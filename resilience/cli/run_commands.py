@@ -33,7 +33,7 @@ from resilience.scenario.schema import Scenario
 if TYPE_CHECKING:
     from resilience.run.runner import RunResult
 
-__all__ = ["rerun", "run", "trace"]
+__all__ = ["plot", "report", "rerun", "run", "trace"]
 
 
 @click.command()
@@ -242,3 +242,32 @@ def trace(
         )
     console.print(table)
     console.print(f"wrote {', '.join(str(path) for path in result.files)}")
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+def plot(run_dir: Path) -> None:
+    """Draw the plots of a finished run, sweep or criticality ranking into RUN_DIR/plots.
+
+    A run gets its daily service bands (if run with --bands), the exceedance curve of shortfall
+    and the TTS/TTR distributions of the consumers ever short; a sweep its cost-risk frontier;
+    a ranking its most critical elements. Each plot is written as PNG and SVG.
+    """
+    from resilience.outputs.rundir import open_output
+    from resilience.run.views import plot_output
+
+    files = plot_output(open_output(run_dir))
+    if not files:
+        terminal().print(f"{run_dir}: no consumer was ever short, so there is nothing to plot")
+        return
+    terminal().print(f"wrote {', '.join(str(path) for path in files)}")
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+def report(run_dir: Path) -> None:
+    """Write RUN_DIR/report.html: the question, the answer, the table, the plots, the provenance
+    and the model's caveats, in one self-contained page."""
+    from resilience.run.report import write_report
+
+    terminal().print(f"wrote {write_report(run_dir)}")

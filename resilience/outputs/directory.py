@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
@@ -33,10 +34,14 @@ OutputKind = Literal["run", "trace", "compare", "sweep", "criticality"]
 MARKER = ".resilience"
 LOCK = ".lock"
 
+_VIEWS = frozenset({"plots", "report.html"})
+"""What `resilience plot` and `resilience report` add to a finished output of any kind."""
+
 _WRITTEN_BY: dict[OutputKind, frozenset[str]] = {
-    "run": frozenset({"manifest.json", "summary.json", "replications.parquet", "replications.csv"}),
+    "run": frozenset({"manifest.json", "summary.json", "replications.parquet", "replications.csv"})
+    | _VIEWS,
     "trace": frozenset({"manifest.json", "trace.parquet", "trace.csv"}),
-    "compare": frozenset({"manifest.json", "comparison.json", "differences.parquet"}),
+    "compare": frozenset({"manifest.json", "comparison.json", "differences.parquet"}) | _VIEWS,
     "sweep": frozenset(
         {
             "manifest.json",
@@ -46,8 +51,9 @@ _WRITTEN_BY: dict[OutputKind, frozenset[str]] = {
             "frontier.png",
             "frontier.svg",
         }
-    ),
-    "criticality": frozenset({"manifest.json", "criticality.parquet", "criticality.json"}),
+    )
+    | _VIEWS,
+    "criticality": frozenset({"manifest.json", "criticality.parquet", "criticality.json"}) | _VIEWS,
 }
 """The files each kind of output writes (besides the marker, the lock and temporary files)."""
 
@@ -209,7 +215,10 @@ class OutputDirectory:
         for name in ordered:
             if name in _WRITTEN_BY[self.kind] or _is_temporary(name):
                 try:
-                    (self.path / name).unlink()
+                    if (self.path / name).is_dir() and not (self.path / name).is_symlink():
+                        shutil.rmtree(self.path / name)  # plots/
+                    else:
+                        (self.path / name).unlink()
                 except OSError as error:
                     raise OutputError(
                         f"{self._where}: cannot remove the old {name}: {error.strerror}"

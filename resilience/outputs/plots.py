@@ -15,7 +15,16 @@ import numpy.typing as npt
 
 from resilience.errors import ResilienceError
 
-__all__ = ["PlotsUnavailableError", "frontier_plot"]
+FloatArray = npt.NDArray[np.float64]
+
+__all__ = [
+    "PlotsUnavailableError",
+    "criticality_plot",
+    "exceedance_plot",
+    "fan_chart",
+    "frontier_plot",
+    "survive_recover_plot",
+]
 
 
 class PlotsUnavailableError(ResilienceError):
@@ -73,3 +82,109 @@ def frontier_plot(
         figure.savefig(path)
     plt.close(figure)
     return paths
+
+
+def _save(plt: Any, figure: Any, out: Path, name: str) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    figure.tight_layout()
+    paths = [out / f"{name}.png", out / f"{name}.svg"]
+    for path in paths:
+        figure.savefig(path)
+    plt.close(figure)
+    return paths
+
+
+def _grid(plt: Any, count: int) -> tuple[Any, list[Any]]:
+    columns = min(3, count)
+    rows = -(-count // columns)
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(4.0 * columns, 2.8 * rows), dpi=110, squeeze=False
+    )
+    flat = list(axes.ravel())
+    for extra in flat[count:]:
+        extra.set_visible(False)
+    return figure, flat[:count]
+
+
+def fan_chart(bands: dict[str, dict[str, list[float]]], *, out: Path) -> list[Path]:
+    """Daily service (served / demand) per consumer: the median and the 5-95% band by day.
+
+    Args:
+        bands: consumer -> {"p5", "p50", "p95"}: (H,) daily service quantiles (summary.json).
+    """
+    plt = _pyplot()
+    figure, axes = _grid(plt, len(bands))
+    for ax, (consumer, band) in zip(axes, bands.items(), strict=True):
+        days = np.arange(len(band["p50"]))
+        ax.fill_between(days, band["p5"], band["p95"], color="tab:blue", alpha=0.25,
+                        label="5-95%")  # fmt: skip
+        ax.plot(days, band["p50"], color="tab:blue", lw=1.2, label="median")
+        ax.set_ylim(-0.02, 1.05)
+        ax.set_title(consumer, fontsize=9)
+        ax.set_xlabel("day", fontsize=8)
+        ax.set_ylabel("service", fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7, loc="lower left")
+    figure.suptitle("Daily service by consumer (served / demand)", fontsize=10)
+    return _save(plt, figure, out, "service_bands")
+
+
+def exceedance_plot(shortfall_share: dict[str, FloatArray], *, out: Path) -> list[Path]:
+    """P(shortfall > x) against x, per consumer, with x as a share of the consumer's demand so
+    that commodities in different units share one chart.
+
+    Args:
+        shortfall_share: consumer -> (replications,) total shortfall / mean total demand.
+    """
+    plt = _pyplot()
+    figure, ax = plt.subplots(figsize=(7.0, 4.5), dpi=110)
+    for consumer, values in shortfall_share.items():
+        ordered = np.sort(values)
+        n = ordered.size
+        exceed = 1.0 - np.arange(1, n + 1) / n  # P(X > x) at each sorted value
+        ax.step(ordered * 100, exceed, where="post", label=consumer)
+    ax.set_yscale("log")
+    ax.set_xlabel("shortfall, % of the consumer's demand over the horizon")
+    ax.set_ylabel("P(shortfall > x)")
+    ax.set_title("Exceedance of shortfall", fontsize=10)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7)
+    return _save(plt, figure, out, "exceedance")
+
+
+def survive_recover_plot(
+    times: dict[str, tuple[FloatArray, FloatArray]], *, out: Path
+) -> list[Path]:
+    """Distributions of time to survive and time to recover, per consumer (days).
+
+    Args:
+        times: consumer -> (TTS values, TTR values) over the replications with a shortfall.
+    """
+    plt = _pyplot()
+    figure, axes = _grid(plt, len(times))
+    for ax, (consumer, (tts, ttr)) in zip(axes, times.items(), strict=True):
+        top = max(float(np.max(tts, initial=1)), float(np.max(ttr, initial=1)))
+        bins = np.linspace(0, top + 1, 30)
+        ax.hist(tts, bins=bins, alpha=0.6, label="TTS", color="tab:orange")
+        ax.hist(ttr, bins=bins, alpha=0.6, label="TTR", color="tab:purple")
+        ax.set_title(consumer, fontsize=9)
+        ax.set_xlabel("days", fontsize=8)
+        ax.set_ylabel("replications", fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    figure.suptitle("Time to survive and to recover", fontsize=10)
+    return _save(plt, figure, out, "tts_ttr")
+
+
+def criticality_plot(ranking: list[dict[str, Any]], *, out: Path, top: int = 15) -> list[Path]:
+    """The most critical elements as horizontal bars of extra shortfall (% of demand)."""
+    plt = _pyplot()
+    shown = ranking[:top][::-1]
+    figure, ax = plt.subplots(figsize=(7.5, 0.35 * len(shown) + 1.5), dpi=110)
+    labels = [f"{row['kind']} {row['element']} ({row['consumer']})" for row in shown]
+    ax.barh(labels, [row["delta_share_short"] * 100 for row in shown], color="tab:red")
+    ax.set_xlabel("extra shortfall of the worst-hit consumer, % of its demand")
+    ax.set_title("Criticality: knockout of each element", fontsize=10)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.grid(alpha=0.3, axis="x")
+    return _save(plt, figure, out, "criticality")

@@ -15,6 +15,7 @@ import os
 import platform
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
@@ -30,13 +31,16 @@ from resilience.network.arrays import Network
 
 __all__ = [
     "MANIFEST",
+    "Output",
     "RunDirectoryError",
     "atomic_write",
     "json_safe",
+    "open_output",
     "open_run",
     "package_versions",
     "write_json",
     "write_run",
+    "write_text",
 ]
 
 MANIFEST = "manifest.json"
@@ -85,7 +89,12 @@ def json_safe(value: Any) -> Any:
 
 
 def write_json(path: Path, document: dict[str, Any]) -> None:
-    text = json.dumps(json_safe(document), indent=2, allow_nan=False) + "\n"
+    """Write ``document`` as JSON (NaN as null), atomically."""
+    write_text(path, json.dumps(json_safe(document), indent=2, allow_nan=False) + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write UTF-8 ``text`` to ``path``, atomically."""
     atomic_write(path, lambda temporary: _write_text(temporary, text))
 
 
@@ -155,20 +164,29 @@ class RunDirectoryError(ResilienceError):
     """A directory given as a run directory is missing, not a run, incomplete or unreadable."""
 
 
-def open_run(directory: Path) -> dict[str, Any]:
-    """The manifest of the complete run in ``directory``.
+@dataclass(frozen=True)
+class Output:
+    """A finished output directory (a run, trace, comparison, sweep or ranking) and its
+    manifest."""
+
+    path: Path
+    kind: str
+    manifest: dict[str, Any]
+
+
+def open_output(directory: Path) -> Output:
+    """The finished output in ``directory``, of any kind.
 
     Raises:
-        RunDirectoryError: no such directory; a directory that holds no run, or a trace; a run
-            without a manifest (interrupted or failed, so incomplete); an unreadable manifest.
+        RunDirectoryError: no such directory, not an output, incomplete (no manifest, as an
+            interrupted or failed run leaves it), or an unreadable manifest.
     """
     if not directory.is_dir():
         what = "is not a directory" if directory.exists() else "no such directory"
-        raise RunDirectoryError(f"{directory}: {what}; expected a run directory (--out of a run)")
+        raise RunDirectoryError(f"{directory}: {what}; expected the --out of a run or analysis")
     manifest = directory / MANIFEST
-    marker = directory / ".resilience"
     if not manifest.exists():
-        if marker.exists():
+        if (directory / ".resilience").exists():
             raise RunDirectoryError(
                 f"{directory}: holds an incomplete run (no {MANIFEST}: it was interrupted or "
                 "failed); run it again"
@@ -178,7 +196,19 @@ def open_run(directory: Path) -> dict[str, Any]:
         document = json.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise RunDirectoryError(f"{manifest}: cannot be read as JSON: {error}") from None
-    if not isinstance(document, dict) or "resolved_scenario" not in document:
-        kind = "a trace" if (directory / "trace.parquet").exists() else "no run"
-        raise RunDirectoryError(f"{directory}: holds {kind}, not a run's manifest")
-    return document
+    if not isinstance(document, dict):
+        raise RunDirectoryError(f"{manifest}: is not a manifest")
+    kind = document.get("kind") or ("trace" if "replication" in document else "run")
+    return Output(directory, str(kind), document)
+
+
+def open_run(directory: Path) -> dict[str, Any]:
+    """The manifest of the complete run in ``directory``.
+
+    Raises:
+        RunDirectoryError: as `open_output`, or the directory holds another kind of output.
+    """
+    output = open_output(directory)
+    if output.kind != "run" or "resolved_scenario" not in output.manifest:
+        raise RunDirectoryError(f"{directory}: holds a {output.kind}, not a run")
+    return output.manifest

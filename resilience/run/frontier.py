@@ -8,7 +8,6 @@ the sweep directory.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import pyarrow.parquet as pq
 from resilience.analysis.frontier import pareto_front
 from resilience.analysis.sweep import RISK_MEASURES
 from resilience.outputs.plots import frontier_plot
-from resilience.outputs.rundir import RunDirectoryError, write_json
+from resilience.outputs.rundir import RunDirectoryError, open_output, write_json
 
 __all__ = ["FrontierResult", "frontier", "open_sweep", "worst_consumer"]
 
@@ -42,18 +41,12 @@ def open_sweep(directory: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The manifest and rows of the complete sweep in ``directory``.
 
     Raises:
-        RunDirectoryError: missing, not a sweep, or incomplete (no manifest).
+        RunDirectoryError: missing, incomplete, or another kind of output.
     """
-    if not directory.is_dir():
-        raise RunDirectoryError(f"{directory}: no such directory; expected a sweep's --out")
-    manifest_path = directory / "manifest.json"
-    if not manifest_path.exists():
-        state = "an incomplete sweep" if (directory / ".resilience").exists() else "no sweep"
-        raise RunDirectoryError(f"{directory}: holds {state} (no manifest.json)")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    if manifest.get("kind") != "sweep":
+    output = open_output(directory)
+    if output.kind != "sweep":
         raise RunDirectoryError(f"{directory}: is not a sweep directory (see resilience sweep)")
-    return manifest, pq.read_table(directory / "sweep.parquet").to_pylist()
+    return output.manifest, pq.read_table(directory / "sweep.parquet").to_pylist()
 
 
 def worst_consumer(rows: list[dict[str, Any]]) -> str:
