@@ -203,6 +203,7 @@ def _fresh_process(code: str, env: dict[str, str]) -> float:
 
 
 _COMPILE_SNIPPET = """
+from resilience.scenario.loader import load_scenario
 from resilience.network.compiler import compile_network
 from resilience.network.tables import build_tables
 from resilience.engines.kernel import run_batch

@@ -42,8 +42,8 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from kernels.codes import EMPIRICAL, EXPONENTIAL, FIXED, LOGNORMAL, TRIANGULAR, UNIFORM, WEIBULL
 from kernels.daily import N_CONSERVATION, N_CONSUMER_METRICS, N_NETWORK_METRICS
-from kernels.draws import EMPIRICAL, EXPONENTIAL, FIXED, LOGNORMAL, TRIANGULAR, UNIFORM, WEIBULL
 from resilience.model.outcomes import CONSERVATION_TERMS, CONSUMER_METRICS
 from resilience.network.arrays import DISRUPTION_KIND_CODES, NODE_KIND_CODES, Network
 from resilience.network.tables import KernelTables
