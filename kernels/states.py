@@ -12,23 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels._jit import jit, jit_phase
+from kernels._jit import jit_phase
 from kernels.codes import CHOKEPOINT, LANE, NODE, SURGE
 from kernels.records import BLOCK, Block, Factors, NetworkArrays, Occurrences, Tables
-from kernels.timeline import disruption_occurrence, hazard_event
-
-
-@jit
-def occurrence_level(t: int, a: int, e: int, severity: float, ramp: int) -> float:
-    """Level of an occurrence on day t (section 3.2)."""
-    if t < a:
-        return 0.0
-    if t < e:
-        return severity
-    u = t - e
-    if u < ramp:
-        return severity * (ramp - u) / (ramp + 1.0)
-    return 0.0
+from kernels.timeline import disruption_occurrence, hazard_event, occurrence_level
 
 
 @jit_phase

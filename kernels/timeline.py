@@ -19,7 +19,27 @@ from kernels._jit import jit
 from kernels.draws import draw_days, round_days
 from kernels.rng import uniform
 
-__all__ = ["disruption_occurrence", "hazard_event"]
+__all__ = [
+    "disruption_occurrence",
+    "disruption_occurrences",
+    "hazard_event",
+    "hazard_events",
+    "occurrence_level",
+]
+
+
+@jit
+def occurrence_level(t: int, a: int, e: int, severity: float, ramp: int) -> float:
+    """Level (a fraction) of an occurrence ``(a, e, severity, ramp)`` on day ``t`` (section 3.2):
+    ``severity`` on ``a <= t < e``, then a linear ramp down over ``ramp`` days, else 0."""
+    if t < a:
+        return 0.0
+    if t < e:
+        return severity
+    u = t - e
+    if u < ramp:
+        return severity * (ramp - u) / (ramp + 1.0)
+    return 0.0
 
 
 @jit
@@ -81,3 +101,55 @@ def hazard_event(
                   seed, replication, key, 3 * j + 1)
     )  # fmt: skip
     return a, e
+
+
+@jit
+def disruption_occurrences(
+    probability: float,
+    start_dist: int,
+    duration_dist: int,
+    dist_kind: np.ndarray,
+    dist_params: np.ndarray,
+    dist_values_ptr: np.ndarray,
+    dist_values: np.ndarray,
+    dist_cdf: np.ndarray,
+    seed: np.uint64,
+    replications: np.ndarray,
+    key: np.uint64,
+    on: np.ndarray,
+    a: np.ndarray,
+    e: np.ndarray,
+) -> None:
+    """`disruption_occurrence` for each of ``replications`` (n,) uint64, written into ``on``
+    (n,) bool and ``a``, ``e`` (n,) int64 (0 where it does not occur)."""
+    for i in range(replications.shape[0]):
+        on[i], a[i], e[i] = disruption_occurrence(
+            probability, start_dist, duration_dist, dist_kind, dist_params, dist_values_ptr,
+            dist_values, dist_cdf, seed, replications[i], key,
+        )  # fmt: skip
+
+
+@jit
+def hazard_events(
+    j: np.ndarray,
+    previous_end: np.ndarray,
+    rate_per_day: float,
+    duration_dist: int,
+    dist_kind: np.ndarray,
+    dist_params: np.ndarray,
+    dist_values_ptr: np.ndarray,
+    dist_values: np.ndarray,
+    dist_cdf: np.ndarray,
+    seed: np.uint64,
+    replications: np.ndarray,
+    keys: np.ndarray,
+    a: np.ndarray,
+    e: np.ndarray,
+) -> None:
+    """`hazard_event` for each item of the (n,) arrays ``j``, ``previous_end`` (int64),
+    ``replications`` and ``keys`` (uint64), written into ``a`` and ``e`` (n,) int64."""
+    for i in range(j.shape[0]):
+        a[i], e[i] = hazard_event(
+            j[i], previous_end[i], rate_per_day, duration_dist, dist_kind, dist_params,
+            dist_values_ptr, dist_values, dist_cdf, seed, replications[i], keys[i],
+        )  # fmt: skip
