@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels._jit import jit, jit_phase
+from kernels._jit import jit
 from kernels.codes import N_CONSERVATION, N_CONSUMER_METRICS, N_NETWORK_METRICS
 from kernels.flows import arrivals, production, shipping, warm_start
 from kernels.metrics import demand, holding, write_outputs
@@ -43,136 +43,29 @@ from kernels.policies import release_and_sharing
 from kernels.records import (
     BLOCK,
     Block,
-    Factors,
-    Metrics,
     NetworkArrays,
-    Occurrences,
     Outputs,
-    Scratch,
-    Stocks,
     Tables,
+    new_factors,
+    new_metrics,
+    new_occurrences,
+    new_scratch,
+    new_stocks,
 )
 from kernels.states import disruption_states, sample_occurrences
 
 __all__ = ["BLOCK", "N_CONSERVATION", "N_CONSUMER_METRICS", "N_NETWORK_METRICS", "simulate"]
 
 
-@jit_phase
-def _occurrences(net: NetworkArrays) -> Occurrences:
-    """A block's empty occurrence arrays (filled by `sample_occurrences`)."""
-    D = net.dis_kind.shape[0]
-    H = net.haz_nodes.shape[0]
-    haz_of_pair = np.empty(H, dtype=np.int64)
-    for z in range(net.haz_node_ptr.shape[0] - 1):
-        for h in range(net.haz_node_ptr[z], net.haz_node_ptr[z + 1]):
-            haz_of_pair[h] = z
-    return Occurrences(
-        np.zeros((D, BLOCK), dtype=np.bool_),
-        np.zeros((D, BLOCK), dtype=np.int64),
-        np.zeros((D, BLOCK), dtype=np.int64),
-        np.zeros((H, BLOCK), dtype=np.int64),
-        np.zeros((H, BLOCK), dtype=np.int64),
-        np.zeros((H, BLOCK), dtype=np.int64),
-        np.full((H, BLOCK), -1, dtype=np.int64),
-        haz_of_pair,
-    )
-
-
-@jit_phase
-def _factors(net: NetworkArrays) -> Factors:
-    """A block's factor arrays in their no-disruption state."""
-    W = BLOCK
-    N = net.node_kind.shape[0]
-    L = net.lane_from.shape[0]
-    K = net.choke_detour_days.shape[0]
-    R = net.consumers.shape[0]
-    return Factors(
-        np.empty((N, W)),
-        np.ones((L, W)),  # g: reset lazily where lane_dirty (most lanes are never touched)
-        np.ones((L, W)),
-        np.zeros((L, W), dtype=np.int64),
-        np.empty((K, W)),
-        np.empty((R, W)),
-        np.empty((L, W)),
-        np.empty((L, W)),
-        np.empty((L, W)),
-        np.zeros((L, W), dtype=np.int64),
-        np.empty((L, W)),
-        np.zeros((L, W), dtype=np.int32),
-        np.zeros(K, dtype=np.bool_),
-        np.zeros(L, dtype=np.bool_),
-        np.zeros(L, dtype=np.bool_),
-        np.zeros(L, dtype=np.bool_),
-        np.zeros(L, dtype=np.bool_),
-    )
-
-
-@jit_phase
-def _stocks(net: NetworkArrays, tab: Tables) -> Stocks:
-    """A block's material state, empty (filled by `warm_start`)."""
-    W = BLOCK
-    B = net.buffer_node.shape[0]
-    L = net.lane_from.shape[0]
-    R = net.consumers.shape[0]
-    return Stocks(
-        np.empty((B, W)),
-        np.zeros((tab.pipe_ptr[L], W)),
-        np.zeros((L, W)),
-        np.zeros(L, dtype=np.int64),
-        np.zeros((B, W)),
-        np.zeros((B, W)),
-        np.zeros((L, W)),
-        np.zeros((L, W)),
-        np.zeros((B, W)),
-        np.zeros((R, W)),
-        np.empty((R, W)),
-    )
-
-
-@jit_phase
-def _metrics(net: NetworkArrays) -> Metrics:
-    """A block's running sums at zero and markers at -1."""
-    W = BLOCK
-    R = net.consumers.shape[0]
-    C = net.commodity_price.shape[0]
-    return Metrics(
-        np.zeros((R, W)),
-        np.zeros((R, W)),
-        np.zeros((R, W)),
-        np.zeros((R, W)),
-        np.zeros((R, W)),
-        np.zeros((R, W)),
-        np.zeros((R, W)),
-        np.zeros((R, W)),
-        np.full((R, W), -1, dtype=np.int64),
-        np.full((R, W), -1, dtype=np.int64),
-        np.full((R, W), -1, dtype=np.int64),
-        np.zeros((R, W), dtype=np.int64),
-        np.zeros(W),
-        np.zeros(W),
-        np.zeros((C, W)),
-        np.zeros((C, W)),
-        np.zeros((C, W)),
-        np.zeros((C, W)),
-    )
-
-
 @jit
 def _simulate_block(blk: Block, net: NetworkArrays, tab: Tables, out: Outputs) -> None:
     """Run one block of ``BLOCK`` replications over the horizon, phase by phase (module
     docstring), and write its ``blk.n_active`` rows of ``out``."""
-    occ = _occurrences(net)
-    fac = _factors(net)
-    sto = _stocks(net, tab)
-    met = _metrics(net)
-    scr = Scratch(
-        np.empty(BLOCK),
-        np.empty(BLOCK),
-        np.empty(BLOCK),
-        np.empty(BLOCK),
-        np.empty(BLOCK),
-        np.empty(BLOCK),
-    )
+    occ = new_occurrences(net)
+    fac = new_factors(net)
+    sto = new_stocks(net, tab)
+    met = new_metrics(net)
+    scr = new_scratch()
     warm_start(net, tab, sto)
     sample_occurrences(blk, net, occ)
     for t in range(blk.horizon):

@@ -79,7 +79,7 @@ def allocation(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, scr: 
     avail = fac.avail
     counter = fac.counter
     f_node = fac.f_node
-    lane_impaired = fac.lane_impaired
+    lane_switching = fac.lane_switching
     phi = fac.phi
     filled = sto.filled
     order = sto.order
@@ -99,9 +99,10 @@ def allocation(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, scr: 
         j1 = group_ptr[i + 1]
         calm = True
         for j in range(j0, j1):
-            calm &= not lane_impaired[group_lanes[j]]
+            calm &= not lane_switching[group_lanes[j]]
         if calm:
-            # Every lane of the group is whole in every replication: shares as given.
+            # No lane of the group is past its switching delay in any replication, so no share
+            # moves (the general path below would give each lane its base share): as given.
             for j in range(j0, j1):
                 lane = group_lanes[j]
                 share = lane_share[lane]

@@ -19,6 +19,8 @@ BLOCK`` replications; every array has the replications as its last, contiguous a
 - `Metrics`: running sums and first-day markers for the outputs (section 7).
 - `Scratch`: per-block vectors of length W reused within a phase.
 
+`new_occurrences`, `new_factors`, `new_stocks`, `new_metrics` and `new_scratch` allocate them.
+
 Shapes use docs/network.md's symbols (N nodes, B buffers, L lanes, K chokepoints, D disruptions,
 H hazard-node pairs, R consumers, C commodities; P = ``pipe_ptr[L]`` pipeline slots).
 """
@@ -28,6 +30,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+
+from kernels._jit import jit_phase
 
 __all__ = [
     "BLOCK",
@@ -40,6 +44,11 @@ __all__ = [
     "Scratch",
     "Stocks",
     "Tables",
+    "new_factors",
+    "new_metrics",
+    "new_occurrences",
+    "new_scratch",
+    "new_stocks",
 ]
 
 A = np.ndarray
@@ -195,7 +204,7 @@ class Factors(NamedTuple):
     lic_any: A  # (L,) bool: a licensing delay in some replication today
     lane_touched: A  # (L,) bool: a closure or licensing delay today
     lane_dirty: A  # (L,) bool: g/gx/lic rows written by a disruption
-    lane_impaired: A  # (L,) bool: some replication has counter > 0
+    lane_switching: A  # (L,) bool: some replication has counter > lane_switch_delay
 
 
 class Stocks(NamedTuple):
@@ -246,3 +255,121 @@ class Scratch(NamedTuple):
     n_unbounded: A
     capacity_sum: A
     handed: A
+
+
+# ---- a block's working records ------------------------------------------------------------------
+# The constructors live beside the record types: Numba's cache of a compiled function is keyed on
+# its own source file, so a change to a record here also recompiles the code that builds it.
+
+
+@jit_phase
+def new_occurrences(net: NetworkArrays) -> Occurrences:
+    """A block's empty occurrence arrays (filled by `sample_occurrences`)."""
+    D = net.dis_kind.shape[0]
+    H = net.haz_nodes.shape[0]
+    haz_of_pair = np.empty(H, dtype=np.int64)
+    for z in range(net.haz_node_ptr.shape[0] - 1):
+        for h in range(net.haz_node_ptr[z], net.haz_node_ptr[z + 1]):
+            haz_of_pair[h] = z
+    return Occurrences(
+        np.zeros((D, BLOCK), dtype=np.bool_),
+        np.zeros((D, BLOCK), dtype=np.int64),
+        np.zeros((D, BLOCK), dtype=np.int64),
+        np.zeros((H, BLOCK), dtype=np.int64),
+        np.zeros((H, BLOCK), dtype=np.int64),
+        np.zeros((H, BLOCK), dtype=np.int64),
+        np.full((H, BLOCK), -1, dtype=np.int64),
+        haz_of_pair,
+    )
+
+
+@jit_phase
+def new_factors(net: NetworkArrays) -> Factors:
+    """A block's factor arrays in their no-disruption state."""
+    W = BLOCK
+    N = net.node_kind.shape[0]
+    L = net.lane_from.shape[0]
+    K = net.choke_detour_days.shape[0]
+    R = net.consumers.shape[0]
+    return Factors(
+        np.empty((N, W)),
+        np.ones((L, W)),  # g: reset lazily where lane_dirty (most lanes are never touched)
+        np.ones((L, W)),
+        np.zeros((L, W), dtype=np.int64),
+        np.empty((K, W)),
+        np.empty((R, W)),
+        np.empty((L, W)),
+        np.empty((L, W)),
+        np.empty((L, W)),
+        np.zeros((L, W), dtype=np.int64),
+        np.empty((L, W)),
+        np.zeros((L, W), dtype=np.int32),
+        np.zeros(K, dtype=np.bool_),
+        np.zeros(L, dtype=np.bool_),
+        np.zeros(L, dtype=np.bool_),
+        np.zeros(L, dtype=np.bool_),
+        np.zeros(L, dtype=np.bool_),
+    )
+
+
+@jit_phase
+def new_stocks(net: NetworkArrays, tab: Tables) -> Stocks:
+    """A block's material state, empty (filled by `warm_start`)."""
+    W = BLOCK
+    B = net.buffer_node.shape[0]
+    L = net.lane_from.shape[0]
+    R = net.consumers.shape[0]
+    return Stocks(
+        np.empty((B, W)),
+        np.zeros((tab.pipe_ptr[L], W)),
+        np.zeros((L, W)),
+        np.zeros(L, dtype=np.int64),
+        np.zeros((B, W)),
+        np.zeros((B, W)),
+        np.zeros((L, W)),
+        np.zeros((L, W)),
+        np.zeros((B, W)),
+        np.zeros((R, W)),
+        np.empty((R, W)),
+    )
+
+
+@jit_phase
+def new_metrics(net: NetworkArrays) -> Metrics:
+    """A block's running sums at zero and markers at -1."""
+    W = BLOCK
+    R = net.consumers.shape[0]
+    C = net.commodity_price.shape[0]
+    return Metrics(
+        np.zeros((R, W)),
+        np.zeros((R, W)),
+        np.zeros((R, W)),
+        np.zeros((R, W)),
+        np.zeros((R, W)),
+        np.zeros((R, W)),
+        np.zeros((R, W)),
+        np.zeros((R, W)),
+        np.full((R, W), -1, dtype=np.int64),
+        np.full((R, W), -1, dtype=np.int64),
+        np.full((R, W), -1, dtype=np.int64),
+        np.zeros((R, W), dtype=np.int64),
+        np.zeros(W),
+        np.zeros(W),
+        np.zeros((C, W)),
+        np.zeros((C, W)),
+        np.zeros((C, W)),
+        np.zeros((C, W)),
+    )
+
+
+@jit_phase
+def new_scratch() -> Scratch:
+    """A block's scratch vectors."""
+    return Scratch(
+        np.empty(BLOCK),
+        np.empty(BLOCK),
+        np.empty(BLOCK),
+        np.empty(BLOCK),
+        np.empty(BLOCK),
+        np.empty(BLOCK),
+    )

@@ -84,6 +84,7 @@ def disruption_states(
     lane_detour_days = net.lane_detour_days
     lane_detour_factor = net.lane_detour_factor
     lane_from = net.lane_from
+    lane_switch_delay = net.lane_switch_delay
     consumer_of_node = tab.consumer_of_node
     export_lanes = tab.export_lanes
     export_ptr = tab.export_ptr
@@ -105,7 +106,7 @@ def disruption_states(
     g_lane = fac.g_lane
     gx_lane = fac.gx_lane
     lane_dirty = fac.lane_dirty
-    lane_impaired = fac.lane_impaired
+    lane_switching = fac.lane_switching
     lane_touched = fac.lane_touched
     lic = fac.lic
     lic_any = fac.lic_any
@@ -200,7 +201,8 @@ def disruption_states(
         for i in range(c0, c1):
             touched |= choke_any[lane_chokes[i]]
         lane_touched[lane] = touched
-        impaired = False
+        delay = lane_switch_delay[lane]
+        switching = False
         if not touched:
             # No closure on this lane in any replication today: x = 0, no detour (phase 7
             # takes its fast path, so x, extra and the detour factor are not needed).
@@ -212,8 +214,8 @@ def disruption_states(
                 avail[lane, w] = a_l
                 c_l = (counter[lane, w] + 1) if a_l < 1.0 else 0
                 counter[lane, w] = c_l
-                impaired |= c_l > 0
-            lane_impaired[lane] = impaired
+                switching |= c_l > delay
+            lane_switching[lane] = switching
             continue
         for w in range(W):
             through = 1.0
@@ -247,5 +249,5 @@ def disruption_states(
                 counter[lane, w] += 1
             else:
                 counter[lane, w] = 0
-            impaired |= counter[lane, w] > 0
-        lane_impaired[lane] = impaired
+            switching |= counter[lane, w] > delay
+        lane_switching[lane] = switching
