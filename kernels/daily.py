@@ -1,10 +1,11 @@
 """The daily model of docs/model.md as a compiled kernel over blocks of replications.
 
 Layout: every state array has the replications of a block as its LAST (contiguous) axis,
-``state[element, w]`` for ``w < BLOCK``, so that the per-replication arithmetic of a phase is an
-inner loop the compiler vectorises. A block is a pure function of the network arrays, the seed
-and its replication indices, and writes only its own rows of the outputs, so results are
-bit-identical whatever the thread count or the batch size.
+``state[element, w]`` for ``w < W`` (the block width, `kernels.records.block_width`), so that the
+per-replication arithmetic of a phase is an inner loop the compiler vectorises. A block is a pure
+function of the network arrays, the seed and its replication indices, and writes only its own
+rows of the outputs, so results are bit-identical whatever the thread count, the batch size or
+the block width.
 
 The day loop is `_simulate_block`; each phase lives in its own module and reads and writes the
 typed records of `kernels.records`:
@@ -46,6 +47,7 @@ from kernels.records import (
     NetworkArrays,
     Outputs,
     Tables,
+    block_width,
     new_factors,
     new_metrics,
     new_occurrences,
@@ -54,18 +56,26 @@ from kernels.records import (
 )
 from kernels.states import disruption_states, sample_occurrences
 
-__all__ = ["BLOCK", "N_CONSERVATION", "N_CONSUMER_METRICS", "N_NETWORK_METRICS", "simulate"]
+__all__ = [
+    "BLOCK",
+    "N_CONSERVATION",
+    "N_CONSUMER_METRICS",
+    "N_NETWORK_METRICS",
+    "block_width",
+    "simulate",
+]
 
 
 @jit
 def _simulate_block(blk: Block, net: NetworkArrays, tab: Tables, out: Outputs) -> None:
-    """Run one block of ``BLOCK`` replications over the horizon, phase by phase (module
+    """Run one block of ``blk.width`` replications over the horizon, phase by phase (module
     docstring), and write its ``blk.n_active`` rows of ``out``."""
-    occ = new_occurrences(net)
-    fac = new_factors(net)
-    sto = new_stocks(net, tab)
-    met = new_metrics(net)
-    scr = new_scratch()
+    W = blk.width
+    occ = new_occurrences(net, W)
+    fac = new_factors(net, W)
+    sto = new_stocks(net, tab, W)
+    met = new_metrics(net, W)
+    scr = new_scratch(W)
     warm_start(net, tab, sto)
     sample_occurrences(blk, net, occ)
     for t in range(blk.horizon):
@@ -92,11 +102,12 @@ def simulate(
     out: Outputs,
     block_first: int,
     block_last: int,
+    width: int = BLOCK,
 ) -> None:
     """Simulate blocks ``block_first .. block_last - 1`` of replications ``rep_start ..``.
 
-    Block ``b`` holds replications ``rep_start + b * BLOCK ..`` (at most ``n_reps`` in all) and
-    writes output rows ``b * BLOCK ..``; callers split the blocks among threads (the compiled
+    Block ``b`` holds replications ``rep_start + b * width ..`` (at most ``n_reps`` in all) and
+    writes output rows ``b * width ..``; callers split the blocks among threads (the compiled
     block releases the GIL), and no two blocks share an output row.
 
     Args:
@@ -108,13 +119,15 @@ def simulate(
         net: the Network arrays (`kernels.records.NetworkArrays`).
         tab: the derived index tables (`kernels.records.Tables`).
         out: the output arrays (`kernels.records.Outputs`), written in place.
+        width: replications per block (`kernels.records.block_width`); no number depends on it.
     """
     for block in range(block_first, block_last):
-        first = block * BLOCK
+        first = block * width
         blk = Block(
             rep_start + first,
-            min(BLOCK, n_reps - first),
+            min(width, n_reps - first),
             first,
+            width,
             np.uint64(seed),
             horizon,
             float(threshold),

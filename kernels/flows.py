@@ -12,7 +12,7 @@ import math
 
 from kernels._jit import jit_phase
 from kernels.codes import PROCESSOR, SOURCE
-from kernels.records import BLOCK, Factors, Metrics, NetworkArrays, Scratch, Stocks, Tables
+from kernels.records import Factors, Metrics, NetworkArrays, Scratch, Stocks, Tables
 
 
 @jit_phase
@@ -20,7 +20,7 @@ def warm_start(net: NetworkArrays, tab: Tables, sto: Stocks) -> None:
     """Day 0 (section 2.6): every buffer holds its initial stock and every lane carries its
     initial flow (units/day) on each of its lead-time days, in ``stock``, ``pipe`` and ``transit``.
     """
-    W = BLOCK
+    W = sto.stock.shape[1]
     pipe_ptr = tab.pipe_ptr
     lane_lead_time = net.lane_lead_time
     for b in range(net.buffer_node.shape[0]):
@@ -60,7 +60,7 @@ def arrivals(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, met: Me
     transit = sto.transit
     lost = met.lost
     m_proc = met.procurement
-    W = BLOCK
+    W = sto.stock.shape[1]
     for lane in range(L):
         size = pipe_ptr[lane + 1] - pipe_ptr[lane]
         here = cursor[lane]
@@ -123,7 +123,7 @@ def production(net: NetworkArrays, fac: Factors, sto: Stocks, met: Metrics, scr:
     produced = met.produced
     used_inputs = met.used_inputs
     scratch_a = scr.a
-    W = BLOCK
+    W = sto.stock.shape[1]
     for n in range(N):
         kind = node_kind[n]
         if kind != SOURCE and kind != PROCESSOR:
@@ -178,7 +178,7 @@ def shipping(
     transit = sto.transit
     m_ship = met.shipping
     ship_total = met.ship_total
-    W = BLOCK
+    W = sto.stock.shape[1]
     for lane in range(L):
         origin = lane_from[lane]
         base = pipe_ptr[lane]

@@ -43,7 +43,6 @@ from kernels.codes import (
 )
 from kernels.draws import standard_normal
 from kernels.records import (
-    BLOCK,
     Block,
     Factors,
     Metrics,
@@ -144,7 +143,7 @@ def demand(
     rep0 = blk.rep0
     seed = blk.seed
     threshold = blk.threshold
-    W = BLOCK
+    W = sto.stock.shape[1]
     for r in range(R):
         n = consumers[r]
         mu = node_demand_mean[n]
@@ -217,7 +216,7 @@ def holding(net: NetworkArrays, sto: Stocks, met: Metrics) -> None:
     stock = sto.stock
     hold_total = met.hold_total
     m_hold = met.holding
-    W = BLOCK
+    W = sto.stock.shape[1]
     for b in range(B):
         rate = node_holding_cost[buffer_node[b]]
         if rate == 0.0:

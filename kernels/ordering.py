@@ -12,7 +12,7 @@ import math
 
 from kernels._jit import jit_phase
 from kernels.codes import STORAGE
-from kernels.records import BLOCK, Factors, NetworkArrays, Scratch, Stocks, Tables
+from kernels.records import Factors, NetworkArrays, Scratch, Stocks, Tables
 
 
 @jit_phase
@@ -29,7 +29,7 @@ def ordering(net: NetworkArrays, tab: Tables, sto: Stocks) -> None:
     position = sto.position
     stock = sto.stock
     transit = sto.transit
-    W = BLOCK
+    W = sto.stock.shape[1]
     for i in range(order_buffers.shape[0]):
         b = order_buffers[i]
         target = buffer_target[b]
@@ -92,7 +92,7 @@ def allocation(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, scr: 
     n_unbounded = scr.n_unbounded
     scratch_a = scr.a
     scratch_b = scr.b
-    W = BLOCK
+    W = sto.stock.shape[1]
     for i in range(order_buffers.shape[0]):
         b = order_buffers[i]
         j0 = group_ptr[i]

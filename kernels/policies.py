@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from kernels._jit import jit, jit_phase
-from kernels.records import BLOCK, Factors, NetworkArrays, Stocks, Tables
+from kernels.records import Factors, NetworkArrays, Stocks, Tables
 
 
 @jit
@@ -86,7 +86,7 @@ def release_and_sharing(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stoc
     request = sto.request
     stock = sto.stock
     toward = sto.toward
-    W = BLOCK
+    W = sto.stock.shape[1]
     if release_lanes.shape[0] > 0 or sharing_lanes.shape[0] > 0:
         for r in range(R):
             n = consumers[r]

@@ -10,7 +10,7 @@ kernel, except `Outputs`, which it writes:
 - `Outputs`: the output arrays, written in place.
 
 The others are a block's working state, allocated by `kernels.daily` for each block of ``W =
-BLOCK`` replications; every array has the replications as its last, contiguous axis:
+W`` replications (`block_width`); every array has the replications as its last, contiguous axis:
 
 - `Block`: which replications the block runs and where it writes them.
 - `Occurrences`: the sampled disruption and hazard occurrences (phase 1 advances hazards).
@@ -35,6 +35,7 @@ from kernels._jit import jit_phase
 
 __all__ = [
     "BLOCK",
+    "LARGE_NETWORK_LANES",
     "Block",
     "Factors",
     "Metrics",
@@ -44,6 +45,7 @@ __all__ = [
     "Scratch",
     "Stocks",
     "Tables",
+    "block_width",
     "new_factors",
     "new_metrics",
     "new_occurrences",
@@ -54,10 +56,21 @@ __all__ = [
 A = np.ndarray
 
 BLOCK = 64
-"""Replications per block (W): the width of the vectorised inner loops. Measured on the reference
-network (50 nodes, 100 lanes, hazards and a closure; one thread): 16 -> 84, 32 -> 92, 64 -> 155,
-128 -> 179, 256 -> 158 million lane-days per second. 64 keeps a block's state small enough for
-networks of thousands of lanes (state grows as lanes x BLOCK per thread)."""
+"""Replications per block (W) on most networks: the width of the vectorised inner loops. Measured
+on the reference network (50 nodes, 100 lanes, hazards and a closure; one thread): 16 -> 84,
+32 -> 92, 64 -> 155, 128 -> 179, 256 -> 158 million lane-days per second. A block's state grows
+as lanes x W, so very large networks use narrower blocks (`block_width`). Results do not depend
+on the width: each replication's arithmetic is its own."""
+
+LARGE_NETWORK_LANES = 4000
+"""Above this many lanes a block is 32 replications wide: on a 16,000-lane network (one thread)
+32 gave 44-52 and 64 gave 34-35 million lane-days per second; on the 100-lane reference network
+64 gave 139 and 32 gave 93."""
+
+
+def block_width(n_lanes: int) -> int:
+    """Replications per block for a network of ``n_lanes`` lanes (`BLOCK`, or 32 when large)."""
+    return BLOCK if n_lanes <= LARGE_NETWORK_LANES else 32
 
 
 class NetworkArrays(NamedTuple):
@@ -160,13 +173,14 @@ class Outputs(NamedTuple):
 
 
 class Block(NamedTuple):
-    """One block: replications ``rep0 .. rep0 + n_active - 1`` written to output rows
+    """One block of ``width`` replications: ``rep0 .. rep0 + n_active - 1`` written to output rows
     ``row0 ..``; ``seed`` is the run's seed, ``horizon`` in days, ``threshold`` the recovery
     threshold of section 7.1 (a service fraction)."""
 
     rep0: int
     n_active: int
     row0: int
+    width: int  # W, replications per block
     seed: np.uint64
     horizon: int
     threshold: float
@@ -263,7 +277,7 @@ class Scratch(NamedTuple):
 
 
 @jit_phase
-def new_occurrences(net: NetworkArrays) -> Occurrences:
+def new_occurrences(net: NetworkArrays, W: int) -> Occurrences:
     """A block's empty occurrence arrays (filled by `sample_occurrences`)."""
     D = net.dis_kind.shape[0]
     H = net.haz_nodes.shape[0]
@@ -272,21 +286,20 @@ def new_occurrences(net: NetworkArrays) -> Occurrences:
         for h in range(net.haz_node_ptr[z], net.haz_node_ptr[z + 1]):
             haz_of_pair[h] = z
     return Occurrences(
-        np.zeros((D, BLOCK), dtype=np.bool_),
-        np.zeros((D, BLOCK), dtype=np.int64),
-        np.zeros((D, BLOCK), dtype=np.int64),
-        np.zeros((H, BLOCK), dtype=np.int64),
-        np.zeros((H, BLOCK), dtype=np.int64),
-        np.zeros((H, BLOCK), dtype=np.int64),
-        np.full((H, BLOCK), -1, dtype=np.int64),
+        np.zeros((D, W), dtype=np.bool_),
+        np.zeros((D, W), dtype=np.int64),
+        np.zeros((D, W), dtype=np.int64),
+        np.zeros((H, W), dtype=np.int64),
+        np.zeros((H, W), dtype=np.int64),
+        np.zeros((H, W), dtype=np.int64),
+        np.full((H, W), -1, dtype=np.int64),
         haz_of_pair,
     )
 
 
 @jit_phase
-def new_factors(net: NetworkArrays) -> Factors:
+def new_factors(net: NetworkArrays, W: int) -> Factors:
     """A block's factor arrays in their no-disruption state."""
-    W = BLOCK
     N = net.node_kind.shape[0]
     L = net.lane_from.shape[0]
     K = net.choke_detour_days.shape[0]
@@ -313,9 +326,8 @@ def new_factors(net: NetworkArrays) -> Factors:
 
 
 @jit_phase
-def new_stocks(net: NetworkArrays, tab: Tables) -> Stocks:
+def new_stocks(net: NetworkArrays, tab: Tables, W: int) -> Stocks:
     """A block's material state, empty (filled by `warm_start`)."""
-    W = BLOCK
     B = net.buffer_node.shape[0]
     L = net.lane_from.shape[0]
     R = net.consumers.shape[0]
@@ -335,9 +347,8 @@ def new_stocks(net: NetworkArrays, tab: Tables) -> Stocks:
 
 
 @jit_phase
-def new_metrics(net: NetworkArrays) -> Metrics:
+def new_metrics(net: NetworkArrays, W: int) -> Metrics:
     """A block's running sums at zero and markers at -1."""
-    W = BLOCK
     R = net.consumers.shape[0]
     C = net.commodity_price.shape[0]
     return Metrics(
@@ -363,13 +374,13 @@ def new_metrics(net: NetworkArrays) -> Metrics:
 
 
 @jit_phase
-def new_scratch() -> Scratch:
+def new_scratch(W: int) -> Scratch:
     """A block's scratch vectors."""
     return Scratch(
-        np.empty(BLOCK),
-        np.empty(BLOCK),
-        np.empty(BLOCK),
-        np.empty(BLOCK),
-        np.empty(BLOCK),
-        np.empty(BLOCK),
+        np.empty(W),
+        np.empty(W),
+        np.empty(W),
+        np.empty(W),
+        np.empty(W),
+        np.empty(W),
     )

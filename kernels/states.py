@@ -14,7 +14,7 @@ import numpy as np
 
 from kernels._jit import jit_phase
 from kernels.codes import CHOKEPOINT, LANE, NODE, SURGE
-from kernels.records import BLOCK, Block, Factors, NetworkArrays, Occurrences, Tables
+from kernels.records import Block, Factors, NetworkArrays, Occurrences, Tables
 from kernels.timeline import disruption_occurrence, hazard_event, occurrence_level
 
 
@@ -28,7 +28,7 @@ def sample_occurrences(blk: Block, net: NetworkArrays, occ: Occurrences) -> None
     dist_values_ptr = net.dist_values_ptr
     dist_values = net.dist_values
     dist_cdf = net.dist_cdf
-    for w in range(BLOCK):
+    for w in range(occ.dis_a.shape[1]):
         rep = np.uint64(blk.rep0 + w)
         for d in range(net.dis_kind.shape[0]):
             on, a, e = disruption_occurrence(
@@ -115,7 +115,7 @@ def disruption_states(
     x_lane = fac.x_lane
     rep0 = blk.rep0
     seed = blk.seed
-    W = BLOCK
+    W = fac.f_node.shape[1]
     f_node[:, :] = 1.0
     for lane in range(L):
         if lane_dirty[lane]:

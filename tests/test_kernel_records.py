@@ -9,7 +9,7 @@ import numpy as np
 
 import kernels.codes as codes
 from kernels.daily import simulate
-from kernels.records import NetworkArrays, Outputs, Tables
+from kernels.records import NetworkArrays, Outputs, Tables, block_width
 from resilience.engines.kernel import NETWORK_ARGUMENTS, kernel_records
 from resilience.model import outcomes
 from resilience.network import arrays
@@ -17,6 +17,8 @@ from resilience.network.arrays import Network
 from resilience.network.compiler import compile_network
 from resilience.network.tables import KernelTables, build_tables
 from resilience.scenario.loader import load_scenario
+from resilience.scenario.schema import Scenario
+from resilience.scenario.synthetic import synthetic_scenario
 
 
 def _demo() -> Network:
@@ -63,7 +65,7 @@ def test_simulate_takes_the_records_in_the_wrappers_order() -> None:
     parameters = list(inspect.signature(simulate).parameters)
     assert parameters == [
         "rep_start", "n_reps", "seed", "horizon", "threshold", "net", "tab", "out",
-        "block_first", "block_last",
+        "block_first", "block_last", "width",
     ]  # fmt: skip
     assert Outputs._fields == ("consumer", "network", "conservation", "daily")
 
@@ -79,3 +81,30 @@ def test_codes_and_columns_have_one_source() -> None:
     assert outcomes.CONSERVATION_TERMS is codes.CONSERVATION_TERMS
     assert codes.CONSUMER_METRICS.index("ttr") == codes.TTR
     assert codes.CONSERVATION_TERMS.index("lost") == codes.LOST
+
+
+def test_no_number_depends_on_the_block_width() -> None:
+    """`block_width` picks 32 replications per block on large networks and 64 otherwise."""
+    raw = synthetic_scenario(
+        40, 90, seed=2, horizon_days=150, hazards=True, chokepoint_closure=True
+    )
+    network = compile_network(Scenario.model_validate(raw))
+    net, tab = kernel_records(network, build_tables(network))
+    count = 100
+    results = []
+    for width in (16, 32, 64):
+        out = Outputs(
+            np.empty((count, len(network.consumers), len(codes.CONSUMER_METRICS))),
+            np.empty((count, len(codes.NETWORK_METRICS))),
+            np.empty((count, len(network.commodity_ids), len(codes.CONSERVATION_TERMS))),
+            np.empty((count, len(network.consumers), network.horizon_days), dtype=np.float32),
+        )
+        n_blocks = -(-count // width)
+        simulate(5, count, np.uint64(7), network.horizon_days, 0.95, net, tab, out, 0, n_blocks,
+                 width)  # fmt: skip
+        results.append(out)
+    for other in results[1:]:
+        for mine, theirs in zip(results[0], other, strict=True):
+            np.testing.assert_array_equal(mine, theirs)
+    assert block_width(100) == 64
+    assert block_width(16_000) == 32

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from kernels.daily import BLOCK, simulate
+from kernels.daily import block_width, simulate
 from kernels.records import NetworkArrays, Outputs, Tables
 from resilience.model.outcomes import (
     CONSERVATION_TERMS,
@@ -92,16 +92,17 @@ def run_batch(
         *kernel_records(network, tables),
         Outputs(consumer, totals, conservation, daily_service),
     )
-    n_blocks = -(-count // BLOCK)
+    width = block_width(network.n_lanes)
+    n_blocks = -(-count // width)
     workers = max(1, min(threads, n_blocks))
     if workers == 1:
-        simulate(*arguments, 0, n_blocks)
+        simulate(*arguments, 0, n_blocks, width)
     else:
         # Contiguous block ranges, one per thread; each block writes only its own rows.
         bounds = np.linspace(0, n_blocks, workers + 1).astype(int)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             jobs = [
-                pool.submit(simulate, *arguments, int(lo), int(hi))
+                pool.submit(simulate, *arguments, int(lo), int(hi), width)
                 for lo, hi in itertools.pairwise(bounds)
                 if hi > lo
             ]
