@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SCENARIO ?= demo
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint check clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ lint: $(BIN)/activate
 	$(BIN)/ruff format --check resilience kernels tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# What a change is checked with: lint, the test suite and the benchmarks (kernel speed and
+# ratios, compile time), which print their figures beside the targets.
+check: lint test bench
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis .benchmarks .mypy_cache .ruff_cache

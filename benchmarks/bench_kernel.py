@@ -85,6 +85,7 @@ def test_kernel_reference_network(benchmark: Any, network: Network, tables: Kern
         iterations=1,
     )
     _assert_work(result, REFERENCE_REPLICATIONS)
+    assert lane_days(network, REFERENCE_REPLICATIONS) == 16_384 * 365 * 100
     best = benchmark.stats.stats.min
     rate = lane_days(network, REFERENCE_REPLICATIONS) / best
     benchmark.extra_info.update(
@@ -172,6 +173,39 @@ def test_scaling_with_network_size(benchmark: Any, nodes: int, replications: int
     )
 
 
+def test_large_network_per_lane_day(benchmark: Any, network: Network, tables: KernelTables) -> None:
+    """A 2,000-node, 16,000-lane network against the reference network, per lane-day, in the
+    same run (target: no worse)."""
+    large = reference_network(2000, 16000)
+    assert (large.n_nodes, large.n_lanes) == (2000, 16000)
+    large_tables = build_tables(large)
+    run_batch(large, large_tables, 0, 64)
+    replications = 128
+    result = benchmark.pedantic(
+        run_batch,
+        args=(large, large_tables, 0, replications),
+        kwargs={"threads": THREADS},
+        rounds=2,
+        iterations=1,
+    )
+    _assert_work(result, replications)
+    large_rate = lane_days(large, replications) / benchmark.stats.stats.min
+    reference_reps = 2048
+
+    def reference_run() -> None:
+        _assert_work(run_batch(network, tables, 0, reference_reps, threads=THREADS), reference_reps)
+
+    reference_rate = lane_days(network, reference_reps) / _best_of(reference_run, 2)
+    benchmark.extra_info.update(
+        threads=THREADS,
+        lane_days=lane_days(large, replications),
+        lane_days_per_second=large_rate,
+        reference_lane_days_per_second=reference_rate,
+        large_over_reference=large_rate / reference_rate,
+        target_large_over_reference=1.0,
+    )
+
+
 @pytest.mark.parametrize("horizon", [90, 365, 1825])
 def test_scaling_with_horizon(benchmark: Any, horizon: int) -> None:
     network = reference_network(horizon=horizon)
@@ -203,6 +237,7 @@ def _fresh_process(code: str, env: dict[str, str]) -> float:
 
 
 _COMPILE_SNIPPET = """
+from resilience.scenario.loader import load_scenario
 from resilience.network.compiler import compile_network
 from resilience.network.tables import build_tables
 from resilience.engines.kernel import run_batch

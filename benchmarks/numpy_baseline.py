@@ -1,142 +1,80 @@
-"""A NumPy-vectorised baseline of the daily model (docs/model.md), for benchmarks only.
+"""A NumPy-vectorised comparator of the kernel on the benchmark's reference network.
 
-The benchmarks report how much faster the Numba kernel (kernels/daily.py) is than "good NumPy".
-This module is that NumPy: it runs the same model on the same compiled `Network` and
-`KernelTables`, with all ``count`` replications at once. Every state array is shaped
-``(elements, count)``, like the kernel's ``state[element, w]`` blocks, and each phase either
-works on whole ``(elements, count)`` arrays or loops in Python over network elements (lanes,
-nodes, share groups, suppliers) with NumPy vector operations over the replication axis in place
-of the kernel's inner ``for w in range(W)`` loops. There is no Python loop over replications.
+The benchmarks report how much faster the Numba kernel (kernels/) is than "good NumPy". This
+module is that NumPy, cut down to the mechanisms the benchmark reference network uses
+(benchmarks/bench_kernel.py, resilience/scenario/synthetic.py with hazards and a chokepoint
+closure): node hazards and scenario node or chokepoint disruptions, chokepoint detours,
+switching to alternate sources, pro-rata allocation, production with inputs, order-up-to
+ordering, constant demand and capped buffers. It refuses any other network (`supported`), and is
+a comparator, not an oracle: the kernel and the plain-Python reference remain the model's
+implementations of record, and tests/test_numpy_baseline.py keeps this one equal to the kernel
+on the reference network.
 
-It produces the kernel's numbers (to 1e-9, tests/test_numpy_baseline.py):
+All ``count`` replications run at once: every state array is ``(elements, count)`` like the
+kernel's ``state[element, w]`` blocks, and each phase works on whole arrays or loops in Python
+over network elements with NumPy operations over the replication axis. There is no Python loop
+over replications.
 
-- Random numbers come from the same counter-based SplitMix64 uniform (docs/model.md 4.2), here
-  over uint64 arrays, with the same counter slots and transforms (4.3). The first three mixing
-  steps of a stream depend only on (seed, replication, key), so they are computed once per
-  stream and each draw costs one more mix.
+- The timeline (occurrences, hazard renewals) is drawn by the kernels' own compiled functions
+  (`kernels.timeline`), so there is one implementation of the random numbers.
 - Sums that feed the dynamics (stock, positions, pipelines, request totals) are added in the
   kernel's order. Where several elements add into one row (lanes into a buffer, lanes out of a
   supplier), `_Scatter` applies the additions in "rounds" of distinct rows, which keeps the
-  sequential order of every row without a Python loop per element. Different orders would
-  differ in the last bit, and a tie in a discontinuous test could then go the other way
-  (docs/model.md, section 10). Totals that only feed the outputs (costs, conservation terms)
-  are kept per lane, buffer or producer and reduced once at the end, in NumPy's order.
-- Transcendental functions (log, exp, cos) are NumPy's, which may differ from the kernel's
-  libm by an ulp; that moves results by about 1e-16, far inside the tolerance.
-
-Nothing in the package imports this module: the kernel and the plain-Python reference
-(resilience/model/reference.py) remain the model's implementations of record, and the test keeps
-this one in step with the kernel.
+  sequential order of every row without a Python loop per element. Totals that only feed the
+  outputs (costs, conservation terms) are kept per element and reduced once at the end.
 
 Timing note: a day allocates many ``(elements, count)`` float64 temporaries. With glibc's
-default settings, freed memory is handed back to the OS and faulted in again, which on the
-reference network costs about as much as the arithmetic (measure with ``/usr/bin/time -v``:
-minor page faults). Setting e.g. ``MALLOC_TRIM_THRESHOLD_`` and ``MALLOC_MMAP_THRESHOLD_`` to
-a large value in the benchmark's environment removes that cost.
+default settings, freed memory is handed back to the OS and faulted in again; setting e.g.
+``MALLOC_TRIM_THRESHOLD_`` and ``MALLOC_MMAP_THRESHOLD_`` to a large value in the benchmark's
+environment removes that cost.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import numpy.typing as npt
 
-from kernels.daily import N_CONSERVATION, N_CONSUMER_METRICS, N_NETWORK_METRICS
-from kernels.draws import EMPIRICAL, EXPONENTIAL, FIXED, LOGNORMAL, TRIANGULAR, UNIFORM, WEIBULL
-from resilience.model.outcomes import CONSERVATION_TERMS, CONSUMER_METRICS
-from resilience.network.arrays import DISRUPTION_KIND_CODES, NODE_KIND_CODES, Network
+from kernels.codes import (
+    CHOKEPOINT,
+    CONSERVATION_TERMS,
+    CONSUMER_METRICS,
+    N_CONSERVATION,
+    N_CONSUMER_METRICS,
+    N_NETWORK_METRICS,
+    NODE,
+    PROCESSOR,
+    SHORT_DAY_TOLERANCE,
+    SOURCE,
+    STORAGE,
+)
+from kernels.timeline import disruption_occurrences, hazard_events
+from resilience.network.arrays import Network
 from resilience.network.tables import KernelTables
 
-__all__ = ["simulate_numpy"]
+__all__ = ["simulate_numpy", "supported"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-KeyArray = npt.NDArray[np.uint64]
-
-_SOURCE, _PROCESSOR, _STORAGE = (NODE_KIND_CODES[k] for k in ("source", "processor", "storage"))
-_NODE, _LANE, _CHOKE, _EXPORT, _SURGE = (
-    DISRUPTION_KIND_CODES[k]
-    for k in ("node", "lane", "chokepoint", "export_restriction", "demand_surge")
-)
-_SHORT_TOLERANCE = 1e-9  # section 7: a day is short when shortfall > 1e-9 * max(1, d_t)
 
 _M = {name: i for i, name in enumerate(CONSUMER_METRICS)}
 _T = {name: i for i, name in enumerate(CONSERVATION_TERMS)}
 
-# ---- random numbers (docs/model.md 4.2, 4.3) -------------------------------------------------
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_TWO_M53 = 2.0**-53
-
-
-def _mix(z: KeyArray) -> KeyArray:
-    """SplitMix64 step on a uint64 array (kernels.rng.mix); arithmetic wraps modulo 2**64."""
-    with np.errstate(over="ignore"):
-        z = z + _GOLDEN
-        z = (z ^ (z >> np.uint64(30))) * _M1
-        z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
-
-
-def _streams(replication_state: KeyArray, keys: KeyArray) -> KeyArray:
-    """``mix(mix(mix(seed) ^ rep) ^ key)`` for each stream key and replication: (keys, W).
-
-    ``replication_state`` is ``mix(mix(seed) ^ rep)``, one per replication.
-    """
-    return _mix(keys.astype(np.uint64)[:, None] ^ replication_state[None, :])
-
-
-def _uniform(stream: KeyArray, k: int | IntArray) -> FloatArray:
-    """Draw ``k`` of the streams whose three first mixes are ``stream`` (kernels.rng.uniform)."""
-    h = _mix(stream ^ np.asarray(k).astype(np.uint64))
-    return ((h >> np.uint64(11)).astype(np.float64) + 0.5) * _TWO_M53
-
-
-def _round_days(x: FloatArray) -> IntArray:
-    """Whole days, halves up, never below 0 (kernels.draws.round_days)."""
-    value = np.floor(x + 0.5)
-    return np.where(value > 0.0, value, 0.0).astype(np.int64)
-
-
-def _draw_days(network: Network, dist: int, stream: KeyArray, slot: int | IntArray) -> FloatArray:
-    """Draws from distribution row ``dist`` using counter slots ``slot, slot + 1`` of each stream.
-
-    The vector form of kernels.draws.draw_days; ``slot`` is a scalar or matches ``stream``.
-    """
-    kind = int(network.dist_kind[dist])
-    p0, p1, p2 = (float(v) for v in network.dist_params[dist])
-    if kind == FIXED:
-        return np.full(stream.shape, p0)
-    u = _uniform(stream, slot)
-    if kind == EXPONENTIAL:
-        return -p0 * np.log(u)
-    if kind == LOGNORMAL:
-        u2 = _uniform(stream, np.asarray(slot) + 1)
-        z = np.sqrt(-2.0 * np.log(u)) * np.cos(2.0 * math.pi * u2)
-        return p0 * np.exp(p1 * z)
-    if kind == WEIBULL:
-        return p1 * (-np.log(u)) ** (1.0 / p0)
-    if kind == UNIFORM:
-        return p0 + (p1 - p0) * u
-    if kind == TRIANGULAR:
-        low, mode, high = p0, p1, p2
-        if high == low:
-            return np.full(stream.shape, low)
-        split = (mode - low) / (high - low)
-        lower = low + np.sqrt(u * (high - low) * (mode - low))
-        upper = high - np.sqrt((1.0 - u) * (high - low) * (high - mode))
-        return np.where(u < split, lower, upper)
-    assert kind == EMPIRICAL
-    start, end = int(network.dist_values_ptr[dist]), int(network.dist_values_ptr[dist + 1])
-    # The smallest i with u < cdf[i], else the last value.
-    index = np.searchsorted(network.dist_cdf[start:end], u, side="right")
-    return network.dist_values[start:end][np.minimum(index, end - start - 1)]
-
-
-# ---- ordered scatter -------------------------------------------------------------------------
+def supported(network: Network, tables: KernelTables) -> list[str]:
+    """The mechanisms of ``network`` this comparator does not implement (empty: supported)."""
+    missing = []
+    kinds = set(network.dis_kind.tolist()) - {NODE, CHOKEPOINT}
+    if kinds:
+        missing.append(f"disruption kinds {sorted(kinds)} (only node and chokepoint)")
+    if np.any(network.node_demand_cv > 0.0):
+        missing.append("random demand")
+    if np.any(tables.supplier_rank != 0):
+        missing.append("priority allocation")
+    if len(tables.release_lanes) or len(tables.sharing_lanes):
+        missing.append("stockpile release or allied sharing")
+    if np.any(network.lane_detour_days >= 0):
+        missing.append("lane-specific detours")
+    return missing
 
 
 class _Scatter:
@@ -192,19 +130,19 @@ def simulate_numpy(
     Same meaning as
     ``resilience.engines.kernel.run_batch(network, tables, first, count, seed=seed)``.
 
-    Args:
-        network: the compiled network.
-        tables: ``resilience.engines.kernel.build_tables(network)``.
-        first: index of the first replication.
-        count: number of replications (>= 1).
-        seed: overrides ``network.seed``.
-
     Returns:
         ``(consumer, network_totals, conservation)``: float64 arrays of shapes (count, R, 13),
-        (count, 3) and (count, C, 8), in the layout of resilience.model.outcomes.
+        (count, 3) and (count, C, 8), in the column order of `kernels.codes`.
+
+    Raises:
+        ValueError: ``count < 1``.
+        NotImplementedError: the network uses a mechanism this comparator leaves out.
     """
     if count < 1:
         raise ValueError("count must be >= 1")
+    missing = supported(network, tables)
+    if missing:
+        raise NotImplementedError("the NumPy comparator does not model " + "; ".join(missing))
     # Like the kernel (error_model="numpy"), divisions by zero in branches that np.where
     # discards give inf/NaN quietly.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -217,9 +155,9 @@ def simulate_numpy(
 class _Run:
     """The state of ``W`` replications and the static tables of the network, phase by phase.
 
-    Arrays are ``(elements, W)``; names follow kernels/daily.py. Totals that only feed the
-    outputs (costs, the conservation terms) are kept per element (lane, buffer, producer) and
-    reduced once at the end, instead of being scattered into their rows every day.
+    Arrays are ``(elements, W)``; names follow kernels/. Totals that only feed the outputs
+    (costs, the conservation terms) are kept per element (lane, buffer, producer) and reduced
+    once at the end, instead of being scattered into their rows every day.
     """
 
     def __init__(
@@ -231,18 +169,17 @@ class _Run:
         N, B, L = net.n_nodes, net.n_buffers, net.n_lanes
         self.N, self.L = N, L
         self.cols = np.arange(W)
-
-        reps = np.arange(first, first + count, dtype=np.uint64)
-        seed_state = _mix(np.array([seed], dtype=np.uint64))
-        self.rep_state = _mix(seed_state ^ reps)
+        self.seed = np.uint64(seed)
+        self.reps = np.arange(first, first + count, dtype=np.uint64)
+        self.dists = (
+            net.dist_kind, net.dist_params, net.dist_values_ptr, net.dist_values, net.dist_cdf
+        )  # fmt: skip
 
         # ---- static tables ------------------------------------------------------------------
         self.consumers = net.consumers.astype(np.int64)
         self.lane_from = net.lane_from.astype(np.int64)
         self.lane_buffer = net.lane_buffer.astype(np.int64)
         self.lane_lead = net.lane_lead_time.astype(np.int64)
-        self.lane_cap = net.lane_capacity
-        self.lane_unbounded = np.isinf(net.lane_capacity)
         self.pipe_base = tables.pipe_ptr[:-1]
         self.pipe_size = np.diff(tables.pipe_ptr)
         self.into_buffer = _Scatter(self.lane_buffer)
@@ -265,7 +202,7 @@ class _Run:
         self.capped = np.flatnonzero(np.isfinite(net.buffer_capacity))
         # Producers (sources and processors) in node order, and their BOM rows by position.
         kind = net.node_kind
-        self.producers = np.flatnonzero((kind == _SOURCE) | (kind == _PROCESSOR))
+        self.producers = np.flatnonzero((kind == SOURCE) | (kind == PROCESSOR))
         producer_row = np.full(N, -1, dtype=np.int64)
         producer_row[self.producers] = np.arange(len(self.producers))
         bom_node = np.repeat(np.arange(N), np.diff(net.bom_ptr))
@@ -275,21 +212,8 @@ class _Run:
             (self.bom_producer[bom_pos == i], np.flatnonzero(bom_pos == i))
             for i in range(int(bom_pos.max()) + 1 if len(bom_pos) else 0)
         ]
-        # Consumers: demand parameters (scalar math, as in the kernel) and random streams.
-        mu = net.node_demand_mean[self.consumers]
-        cv = net.node_demand_cv[self.consumers]
-        self.mu = mu
-        sigma = np.array([math.sqrt(math.log(1.0 + c * c)) for c in cv])
-        log_mean = np.array(
-            [math.log(m) - 0.5 * s * s if m > 0.0 else 0.0 for m, s in zip(mu, sigma, strict=True)]
-        )
-        self.random_demand = np.flatnonzero((cv > 0.0) & (mu > 0.0))
-        self.demand_sigma = sigma[self.random_demand, None]
-        self.demand_log_mean = log_mean[self.random_demand, None]
-        self.demand_stream = _streams(
-            self.rep_state, net.node_demand_stream[self.consumers[self.random_demand]]
-        )
-        # Ordering: share groups (CSR in the kernel's lane order) and the buffers to position.
+        self.mu = net.node_demand_mean[self.consumers]  # constant demand (cv = 0)
+        # Ordering: share groups (CSR in the kernel's lane order).
         self.order_buffers = tables.order_buffers
         self.group_lanes, self.group_of, self.into_group = _members(
             tables.group_ptr, tables.group_lanes
@@ -298,31 +222,17 @@ class _Run:
         self.group_share = net.lane_share[self.group_lanes][:, None]
         self.group_delay = net.lane_switch_delay[self.group_lanes][:, None]
         # Unbounded and bounded lanes take over shares and pass requests differently.
-        unbounded = self.lane_unbounded[self.group_lanes]
+        unbounded = np.isinf(net.lane_capacity[self.group_lanes])
         self.open_rows = np.flatnonzero(unbounded)
         self.open_into = _Scatter(self.group_of[self.open_rows])
         self.capped_rows = np.flatnonzero(~unbounded)
         self.capped_into = _Scatter(self.group_of[self.capped_rows])
         self.capped_cap = net.lane_capacity[self.group_lanes[self.capped_rows], None]
-        # Release and sharing lanes also count in their consumer's position (section 5.5).
-        self.extra_lanes = np.concatenate([tables.release_lanes, tables.sharing_lanes])
-        self.extra_into = _Scatter(self.lane_buffer[self.extra_lanes])
-        # Buffers with a position: the ordering buffers, and the consumers for phase 6b/6c.
-        # (Validation makes every consumer reachable by a normal lane, so every consumer
-        # orders and this is the kernel's set.)
-        self.positioned = np.union1d(self.order_buffers, self.consumers)
-        # Suppliers: their outbound normal lanes in rank order. All are first allocated
-        # pro-rata (one rank) at once; the few with several ranks are then redone in a loop.
+        # Suppliers: their outbound normal lanes, allocated pro-rata.
         self.supplier_lanes, self.supplier_of, self.into_supplier = _members(
             tables.supplier_ptr, tables.supplier_lanes
         )
-        self.supplier_storage = (net.node_kind[tables.supplier_nodes] == _STORAGE)[:, None]
-        ranks, ptr = tables.supplier_rank, tables.supplier_ptr
-        self.ranked_suppliers = [
-            i for i in range(len(tables.supplier_nodes)) if ranks[ptr[i]] != ranks[ptr[i + 1] - 1]
-        ]
-        self.policies = len(self.extra_lanes) > 0
-        self.toward_into = _Scatter(self.lane_buffer[self.supplier_lanes])
+        self.supplier_storage = (net.node_kind[tables.supplier_nodes] == STORAGE)[:, None]
 
         # ---- state (section 2.6) ------------------------------------------------------------
         self.stock = np.repeat(net.buffer_initial[:, None], W, axis=1)
@@ -342,33 +252,24 @@ class _Run:
         self.dis_on = np.zeros((D, W), dtype=np.bool_)
         self.dis_a = np.zeros((D, W), dtype=np.int64)
         self.dis_e = np.zeros((D, W), dtype=np.int64)
-        if D:
-            streams = _streams(self.rep_state, net.dis_stream)
-            self.dis_on = _uniform(streams, 0) < net.dis_probability[:, None]
-            for d in range(D):
-                a = _round_days(_draw_days(net, int(net.dis_start[d]), streams[d], 1))
-                e = a + _round_days(_draw_days(net, int(net.dis_duration[d]), streams[d], 3))
-                self.dis_a[d] = np.where(self.dis_on[d], a, 0)
-                self.dis_e[d] = np.where(self.dis_on[d], e, 0)
+        for d in range(D):
+            disruption_occurrences(
+                net.dis_probability[d], net.dis_start[d], net.dis_duration[d], *self.dists,
+                self.seed, self.reps, net.dis_stream[d], self.dis_on[d], self.dis_a[d],
+                self.dis_e[d],
+            )  # fmt: skip
         H = len(net.haz_nodes)
         self.haz_nodes = net.haz_nodes.astype(np.int64)
         self.haz_of_pair = np.repeat(np.arange(len(net.hazard_ids)), np.diff(net.haz_node_ptr))
         self.haz_ramp = net.haz_recovery_days[self.haz_of_pair].astype(np.int64)[:, None]
         self.haz_severity = net.haz_severity[self.haz_of_pair][:, None]
-        self.haz_stream = _streams(self.rep_state, net.haz_pair_stream)
         self.haz_a = np.zeros((H, W), dtype=np.int64)
         self.haz_e = np.zeros((H, W), dtype=np.int64)
         self.haz_j = np.zeros((H, W), dtype=np.int64)  # index of the current event
         self.haz_last = np.full((H, W), -1, dtype=np.int64)  # latest start so far (onset)
         self.hazards_into = _Scatter(self.haz_nodes)
         for z in range(len(net.hazard_ids)):
-            rows = slice(net.haz_node_ptr[z], net.haz_node_ptr[z + 1])
-            stream = self.haz_stream[rows]
-            up = -np.log(_uniform(stream, 0)) / net.haz_rate_per_day[z]
-            self.haz_a[rows] = _round_days(up)
-            self.haz_e[rows] = self.haz_a[rows] + _round_days(
-                _draw_days(net, int(net.haz_duration[z]), stream, 1)
-            )
+            self._renew(z, (np.arange(net.haz_node_ptr[z], net.haz_node_ptr[z + 1]),), 0)
 
         # ---- metrics and output-only totals --------------------------------------------------
         R = len(self.consumers)
@@ -388,6 +289,31 @@ class _Run:
         self.used = np.zeros((len(net.bom_per_unit), W))
         self.lost = np.zeros((len(self.capped), W))
 
+    def _renew(self, z: int, due: tuple[IntArray, ...], ramp: int) -> None:
+        """Draw the next event of the due (pair, replication) items of hazard ``z``
+        (`kernels.timeline.hazard_events`); ``due`` indexes the (H, W) state arrays, with all
+        replications when it holds pair rows only (day 0)."""
+        net = self.net
+        if len(due) == 1:  # day 0: every replication of these pairs, event 0
+            pairs = np.repeat(due[0], self.W)
+            reps = np.tile(self.reps, len(due[0]))
+            due = (pairs, np.tile(self.cols, len(due[0])))
+            j = np.zeros(len(pairs), dtype=np.int64)
+            previous_end = np.zeros(len(pairs), dtype=np.int64)
+        else:
+            pairs, reps = due[0], self.reps[due[1]]
+            j = self.haz_j[due] + 1
+            previous_end = self.haz_e[due] + ramp
+        a = np.empty(len(pairs), dtype=np.int64)
+        e = np.empty(len(pairs), dtype=np.int64)
+        hazard_events(
+            j, previous_end, net.haz_rate_per_day[z], net.haz_duration[z], *self.dists,
+            self.seed, reps, net.haz_pair_stream[pairs], a, e,
+        )  # fmt: skip
+        self.haz_j[due] = j
+        self.haz_a[due] = a
+        self.haz_e[due] = e
+
     # ---- one day (section 5) ----------------------------------------------------------------
 
     def day(self, t: int) -> None:
@@ -397,46 +323,28 @@ class _Run:
         self.phase4_demand(t)
         self.phase5_ordering()
         self.phase6a_allocation()
-        if self.policies:
-            self.phase6bc_release_and_sharing()
         self.phase7_shipping(t)
         self.stock_days += self.stock
 
     def phase1_states(self, t: int) -> None:
         """Section 5.1: disruption levels, factors, lane throughput and switching counters."""
-        net, tb, W = self.net, self.tb, self.W
+        net, W = self.net, self.W
         f_node = np.ones((self.N, W))
         closed = np.ones((len(net.chokepoint_ids), W))  # prod (1 - level); x_k = 1 - closed
-        surge = np.ones((len(self.consumers), W))
-        # Lane and export factors and licensing delays stay None (1, 1, 0) on days without
-        # a lane disruption or export restriction in effect.
-        g: FloatArray | None = None
-        gx: FloatArray | None = None
-        lic: IntArray | None = None
 
         # Hazards: advance each (pair, replication) past events whose effect has ended (the up
-        # time counts from the end of the ramp), with masked draws until none is due.
+        # time counts from the end of the ramp), until none is due.
         for z in range(len(net.hazard_ids)):
-            pairs = slice(net.haz_node_ptr[z], net.haz_node_ptr[z + 1])
+            start, end = int(net.haz_node_ptr[z]), int(net.haz_node_ptr[z + 1])
             ramp = int(net.haz_recovery_days[z])
-            # Views: the masked writes below update the state arrays.
-            a, e, j, last = (
-                state[pairs] for state in (self.haz_a, self.haz_e, self.haz_j, self.haz_last)
-            )
             while True:
-                due = np.nonzero(e + ramp <= t)
-                if len(due[0]) == 0:
+                rows, cols = np.nonzero(self.haz_e[start:end] + ramp <= t)
+                if len(rows) == 0:
                     break
-                old_a = a[due]
-                last[due] = np.where(old_a <= t, old_a, last[due])
-                jj = j[due] + 1
-                j[due] = jj
-                stream = self.haz_stream[pairs][due]
-                up = -np.log(_uniform(stream, 3 * jj)) / net.haz_rate_per_day[z]
-                new_a = e[due] + ramp + _round_days(up)
-                a[due] = new_a
-                duration = _draw_days(net, int(net.haz_duration[z]), stream, 3 * jj + 1)
-                e[due] = new_a + _round_days(duration)
+                due = (rows + start, cols)
+                old_a = self.haz_a[due]
+                self.haz_last[due] = np.where(old_a <= t, old_a, self.haz_last[due])
+                self._renew(z, due, ramp)
         if len(self.haz_nodes):
             a, e, ramps = self.haz_a, self.haz_e, self.haz_ramp
             started = a <= t
@@ -448,7 +356,7 @@ class _Run:
             level = self.haz_severity * (u < 0) + ramping * ((u >= 0) & (u < ramps))
             self.hazards_into.multiply(f_node, 1.0 - level * started)
 
-        # Scenario disruptions, in row order (effects multiply).
+        # Scenario disruptions (node or chokepoint), in row order (effects multiply).
         for d in range(len(net.disruption_ids)):
             on = self.dis_on[d]
             if not on.any():
@@ -464,24 +372,11 @@ class _Run:
             if not active.any():
                 continue
             factor = np.where(active, 1.0 - level, 1.0)  # times 1.0 leaves a factor unchanged
-            kind = int(net.dis_kind[d])
             target = int(net.dis_target[d])
-            if kind == _NODE:
+            if int(net.dis_kind[d]) == NODE:
                 f_node[target] *= factor
-            elif kind == _LANE:
-                g = np.ones((self.L, W)) if g is None else g
-                g[target] *= factor
-            elif kind == _CHOKE:
-                closed[target] *= factor
-            elif kind == _SURGE:
-                surge[tb.consumer_of_node[target]] *= np.where(active, 1.0 + level, 1.0)
             else:
-                gx = np.ones((self.L, W)) if gx is None else gx
-                lic = np.zeros((self.L, W), dtype=np.int64) if lic is None else lic
-                lanes = tb.export_lanes[tb.export_ptr[d] : tb.export_ptr[d + 1]]
-                gx[lanes] *= factor
-                delay = int(net.dis_licensing_delay[d])
-                lic[lanes] = np.where(active & (delay > lic[lanes]), delay, lic[lanes])
+                closed[target] *= factor
 
         # Lanes through a chokepoint closed in some replication today ("touched", as in the
         # kernel): combined closure x and the detour (extra days, capacity factor) of the
@@ -508,39 +403,24 @@ class _Run:
             factor[rows] = np.where(is_closed, np.where(no_detour, 0.0, cheapest), factor[rows])
             longest = np.maximum(extra[rows], days)
             extra[rows] = np.where(is_closed & ~no_detour, longest, extra[rows])
-        own = self.touched[net.lane_detour_days[self.touched] >= 0]  # lanes with an override
-        if len(own):
-            rows = row[own]
-            overridden = any_closed[rows]
-            extra[rows] = np.where(overridden, net.lane_detour_days[own, None], extra[rows])
-            factor[rows] = np.where(overridden, net.lane_detour_factor[own, None], factor[rows])
         factor = np.where(any_closed, factor, 0.0)
         x = 1.0 - through
 
-        # phi = g * gx * ((1 - x) + x * F), multiplied in that order.
-        phi = np.ones((self.L, W)) if g is None else g.copy()
-        if gx is not None:
-            phi *= gx
+        # phi = (1 - x) + x * F on touched lanes, 1 elsewhere.
+        phi = np.ones((self.L, W))
         phi[self.touched] *= (1.0 - x) + x * factor
         avail = np.minimum(1.0, phi) * f_node[self.lane_from]
         self.counter = (self.counter + 1) * (avail < 1.0)  # reset to 0 when available
 
-        self.f_node, self.g, self.lic, self.surge = f_node, g, lic, surge
+        self.f_node = f_node
         self.x_touched, self.extra_touched, self.factor_touched = x, extra, factor
         self.phi, self.avail = phi, avail
 
     def phase2_arrivals(self, t: int) -> None:
-        """Section 5.2: deliver ``g * due`` on every lane, hold the rest a day; clip overflow."""
-        cursor = t % self.pipe_size
-        here = self.pipe_base + cursor
-        due = self.pipe[here]
+        """Section 5.2: deliver what is due on every lane; clip overflow."""
+        here = self.pipe_base + t % self.pipe_size
+        deliver = self.pipe[here]
         self.pipe[here] = 0.0
-        if self.g is None:
-            deliver = due
-        else:
-            # A lane disruption holds the fraction 1 - g of what is due for one more day.
-            deliver = self.g * due
-            self.pipe[self.pipe_base + (cursor + 1) % self.pipe_size] += due - deliver
         self.into_buffer.add(self.stock, deliver)
         self.transit -= deliver
         self.delivered += deliver
@@ -570,14 +450,8 @@ class _Run:
         self.produced += p
 
     def phase4_demand(self, t: int) -> None:
-        """Sections 5.4 and 7: serve demand, then the metrics of the day."""
+        """Sections 5.4 and 7: serve the (constant) demand, then the metrics of the day."""
         demand = np.repeat(self.mu[:, None], self.W, axis=1)
-        if len(self.random_demand):
-            u1 = _uniform(self.demand_stream, 2 * t)
-            u2 = _uniform(self.demand_stream, 2 * t + 1)
-            normal = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * math.pi * u2)
-            demand[self.random_demand] = np.exp(self.demand_log_mean + self.demand_sigma * normal)
-        demand *= self.surge
         nodes = self.consumers
         stock = self.stock[nodes]
         served = np.minimum(stock, demand)
@@ -592,7 +466,7 @@ class _Run:
         # Short days, onset and recovery. The kernel's tracking pass recomputes the service as
         # (demand - short) / demand, and the threshold tests use that value, as there.
         service = np.where(positive, (demand - short) / demand, 1.0)
-        short_day = short > _SHORT_TOLERANCE * np.maximum(1.0, demand)
+        short_day = short > SHORT_DAY_TOLERANCE * np.maximum(1.0, demand)
         self.m_days_short += short_day
         new = short_day & (self.t_first < 0)
         if new.any():
@@ -629,18 +503,16 @@ class _Run:
 
     def phase5_ordering(self) -> None:
         """Section 5.5: positions (stock plus everything in transit) and order-up-to orders."""
-        buffers = self.positioned
-        self.position[buffers] = self.stock[buffers]
+        buffers = self.order_buffers
         # Each ordering buffer adds its group's lanes in group order (rows are groups here).
-        position = self.stock[self.order_buffers]
+        position = self.stock[buffers]
         self.into_group.add(position, self.transit[self.group_lanes])
-        self.position[self.order_buffers] = position
-        self.extra_into.add(self.position, self.transit[self.extra_lanes])
+        self.position[buffers] = position
         target = self.net.buffer_target[buffers, None]
-        self.order[buffers] = np.maximum(0.0, target - self.position[buffers])
+        self.order[buffers] = np.maximum(0.0, target - position)
 
     def phase6a_allocation(self) -> None:
-        """Section 5.6: effective shares and requests per group, then each supplier's fills."""
+        """Section 5.6: effective shares and requests per group, then pro-rata fills."""
         net, tb, W = self.net, self.tb, self.W
         lanes, group_of = self.group_lanes, self.group_of
         n_groups = len(self.order_buffers)
@@ -695,85 +567,6 @@ class _Run:
         self.into_supplier.add(total, request)
         scale = np.where(total <= available, 1.0, available / total)
         self.filled[self.supplier_lanes] = request * scale[self.supplier_of]
-        for i in self.ranked_suppliers:
-            self._allocate_by_rank(i, available[i], total[i])
-        if self.policies:
-            # Q_b of section 5.7: today's normal fills toward each buffer.
-            self.toward = np.zeros_like(self.stock)
-            self.toward_into.add(self.toward, self.filled[self.supplier_lanes])
-
-    def _allocate_by_rank(self, i: int, available: FloatArray, total: FloatArray) -> None:
-        """Priority allocation of supplier ``i``: ranks in order, each in full while stock lasts,
-        the first that does not fit pro-rata, the rest nothing."""
-        tb = self.tb
-        j0, j1 = int(tb.supplier_ptr[i]), int(tb.supplier_ptr[i + 1])
-        everything = total <= available
-        remaining = available.copy()
-        j = j0
-        while j < j1:
-            k = j
-            while k < j1 and tb.supplier_rank[k] == tb.supplier_rank[j]:
-                k += 1
-            lanes = tb.supplier_lanes[j:k]
-            group = np.zeros(self.W)
-            for lane in lanes:
-                group += self.request[lane]
-            fits = everything | (group <= remaining)
-            scale = np.where(group > 0.0, remaining / group, 0.0)
-            for lane in lanes:
-                self.filled[lane] = np.where(fits, self.request[lane], self.request[lane] * scale)
-            remaining = np.where(fits, remaining - group, 0.0)
-            j = k
-
-    def _thru(self, lane: int, request: FloatArray) -> FloatArray:
-        """What a lane passes of a request (section 5.1, through-capacity)."""
-        phi = self.phi[lane]
-        if self.lane_unbounded[lane]:
-            passed: FloatArray = phi * request
-        else:
-            passed = np.minimum(request, self.lane_cap[lane] * phi)
-        return passed
-
-    def phase6bc_release_and_sharing(self) -> None:
-        """Section 5.7: stockpile releases, then allied sharing, stockpile by stockpile and
-        donor by donor, each filling its lanes' requests (pro-rata when short)."""
-        net, tb = self.net, self.tb
-        nodes = self.consumers
-        mu = self.mu[:, None]
-        cover = np.where(mu > 0.0, self.stock[nodes] / mu, np.inf)
-        need = np.maximum(
-            0.0, net.buffer_target[nodes, None] - self.position[nodes] - self.toward[nodes]
-        )
-
-        def fill(
-            lanes: IntArray, trigger: float, offer: FloatArray, eligible: npt.ArrayLike
-        ) -> None:
-            total = np.zeros(self.W)
-            for lane in lanes:
-                r = tb.lane_consumer[lane]
-                ask = np.where(cover[r] < trigger, self._thru(lane, need[r]), 0.0)
-                self.request[lane] = ask
-                total += ask
-            scale = np.where(total <= offer, 1.0, offer / total)
-            for lane in lanes:
-                give = np.where(eligible, self.request[lane] * scale, 0.0)
-                self.filled[lane] = give
-                need[tb.lane_consumer[lane]] -= give
-
-        for i, z in enumerate(tb.release_nodes):
-            f = self.f_node[z]
-            limit = np.where(f > 0.0, net.node_capacity[z] * f, 0.0)
-            daily_cap = net.release_max_fraction * net.buffer_initial[z]
-            available = np.maximum(0.0, np.minimum(np.minimum(self.stock[z], daily_cap), limit))
-            lanes = tb.release_lanes[tb.release_ptr[i] : tb.release_ptr[i + 1]]
-            fill(lanes, net.release_trigger_days, available, True)
-        floor = net.sharing_floor_days
-        for i, donor in enumerate(tb.sharing_nodes):
-            eligible = cover[tb.consumer_of_node[donor]] > floor
-            surplus = self.stock[donor] - floor * net.node_demand_mean[donor]
-            offer = np.maximum(0.0, net.sharing_max_fraction * surplus)
-            lanes = tb.sharing_lanes[tb.sharing_ptr[i] : tb.sharing_ptr[i + 1]]
-            fill(lanes, net.sharing_trigger_days, offer, eligible)
 
     def phase7_shipping(self, t: int) -> None:
         """Section 5.8: fills leave their supplier and enter the pipeline, direct or detoured."""
@@ -781,26 +574,17 @@ class _Run:
         self.out_of_node.add(self.stock, -q)
         self.transit += q
         self.shipped += q
-        # Lanes without a closure or licensing delay in any replication today ship everything
+        # Lanes without a closure in any replication today ship everything
         # direct, into one slot per lane; the others need a slot per (lane, replication).
         touched = np.zeros(self.L, dtype=np.bool_)
         touched[self.touched] = True
-        if self.lic is not None:
-            touched |= (self.lic > 0).any(axis=1)
         calm = np.flatnonzero(~touched)
         slot = self.pipe_base[calm] + (t + self.lane_lead[calm]) % self.pipe_size[calm]
         self.pipe[slot] += q[calm]
         hit = np.flatnonzero(touched)
         if not len(hit):
             return
-        # x, F and E of the lanes hit (0 for a lane with a licensing delay but no closure).
-        x = np.zeros((len(hit), self.W))
-        factor = np.zeros((len(hit), self.W))
-        extra = np.zeros((len(hit), self.W), dtype=np.int64)
-        closing = np.isin(hit, self.touched)
-        x[closing] = self.x_touched
-        factor[closing] = self.factor_touched
-        extra[closing] = self.extra_touched
+        x, factor, extra = self.x_touched, self.factor_touched, self.extra_touched
         q = q[hit]
         shipped = q > 0.0  # den > 0 whenever q > 0
         den = (1.0 - x) + x * factor
@@ -808,7 +592,7 @@ class _Run:
         detour = np.where(shipped, q - direct, 0.0)
         base = self.pipe_base[hit, None]
         size = self.pipe_size[hit, None]
-        delay = t + self.lane_lead[hit, None] + (0 if self.lic is None else self.lic[hit])
+        delay = t + self.lane_lead[hit, None]
         self.pipe[base + delay % size, self.cols] += direct
         self.pipe[base + (delay + extra) % size, self.cols] += detour
 

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import numba
 
-__all__ = ["jit"]
+__all__ = ["jit", "jit_phase"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,3 +34,13 @@ _OPTIONS: dict[str, Any] = {
 def jit(function: F) -> F:
     """Compile a kernel or helper with the project's options (see the module docstring)."""
     return numba.njit(**_OPTIONS)(function)  # type: ignore[no-any-return]
+
+
+def jit_phase(function: F) -> F:
+    """`jit` for the kernel's internal phases, which only compiled code calls.
+
+    They take the typed records of `kernels.records` (named tuples of up to ~60 arrays); with no
+    CPython wrapper Numba does not generate the code that would unbox those records from Python,
+    which otherwise costs about a second of compile time per phase.
+    """
+    return numba.njit(**_OPTIONS, no_cpython_wrapper=True, no_cfunc_wrapper=True)(function)  # type: ignore[no-any-return]

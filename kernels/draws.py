@@ -1,8 +1,13 @@
-"""Turning counter-based uniforms into days (docs/model.md 4.3).
+"""Turning counter-based uniforms into numbers (docs/model.md 4.3).
 
-Scalar compiled helpers: a distribution row of the Network's distribution table plus two
-uniforms in, a number of days out. Used inside the simulation kernel when it samples a
-replication's disruption timeline.
+Scalar compiled helpers, callable from kernels and from Python alike (the plain-Python engines
+call them through `resilience.model.timeline`, so the arithmetic exists once):
+
+- `round_days`: a draw in days to whole days.
+- `standard_normal`: Box-Muller from two uniforms.
+- `distribution_value`: a value of a distribution row of the Network's distribution table from
+  its slot pair's two uniforms.
+- `draw_days`: the same, drawing the uniforms from a stream.
 """
 
 from __future__ import annotations
@@ -12,11 +17,10 @@ import math
 import numpy as np
 
 from kernels._jit import jit
+from kernels.codes import EXPONENTIAL, FIXED, LOGNORMAL, TRIANGULAR, UNIFORM, WEIBULL
 from kernels.rng import uniform
 
-__all__ = ["draw_days", "round_days"]
-
-FIXED, EXPONENTIAL, LOGNORMAL, WEIBULL, UNIFORM, TRIANGULAR, EMPIRICAL = 0, 1, 2, 3, 4, 5, 6
+__all__ = ["distribution_value", "draw_days", "round_days", "standard_normal"]
 
 
 @jit
@@ -24,6 +28,62 @@ def round_days(x: float) -> int:
     """Whole days, halves up, never below 0: ``max(0, floor(x + 0.5))``."""
     value = math.floor(x + 0.5)
     return int(value) if value > 0.0 else 0
+
+
+@jit
+def standard_normal(u_a: float, u_b: float) -> float:
+    """Box-Muller, cosine branch: ``sqrt(-2 ln u_a) * cos(2 pi u_b)``."""
+    return math.sqrt(-2.0 * math.log(u_a)) * math.cos(2.0 * math.pi * u_b)
+
+
+@jit
+def distribution_value(
+    dist: int,
+    dist_kind: np.ndarray,
+    dist_params: np.ndarray,
+    dist_values_ptr: np.ndarray,
+    dist_values: np.ndarray,
+    dist_cdf: np.ndarray,
+    u_a: float,
+    u_b: float,
+) -> float:
+    """A value (days, before rounding) of distribution row ``dist`` from its two uniforms.
+
+    The arrays are the Network's distribution table (docs/network.md): ``dist_kind`` (Q,) int8
+    codes of `kernels.codes`, ``dist_params`` (Q, 3) float64, and the empirical values and
+    cumulative weights in CSR form. A distribution that needs one uniform uses ``u_a``; the
+    lognormal's standard normal uses both. Unknown codes are treated as empirical (the wrapper
+    validates codes).
+    """
+    kind = dist_kind[dist]
+    p0 = dist_params[dist, 0]
+    p1 = dist_params[dist, 1]
+    p2 = dist_params[dist, 2]
+    if kind == FIXED:
+        return p0
+    if kind == EXPONENTIAL:
+        return -p0 * math.log(u_a)
+    if kind == LOGNORMAL:
+        return p0 * math.exp(p1 * standard_normal(u_a, u_b))
+    if kind == WEIBULL:
+        return p1 * (-math.log(u_a)) ** (1.0 / p0)
+    if kind == UNIFORM:
+        return p0 + (p1 - p0) * u_a
+    if kind == TRIANGULAR:
+        low, mode, high = p0, p1, p2
+        if high == low:
+            return low
+        split = (mode - low) / (high - low)
+        if u_a < split:
+            return low + math.sqrt(u_a * (high - low) * (mode - low))
+        return high - math.sqrt((1.0 - u_a) * (high - low) * (high - mode))
+    # empirical: the smallest i with u < cdf[i] (cdf is cumulative weight / total)
+    start = dist_values_ptr[dist]
+    end = dist_values_ptr[dist + 1]
+    for i in range(start, end):
+        if u_a < dist_cdf[i]:
+            return dist_values[i]
+    return dist_values[end - 1]
 
 
 @jit
@@ -41,38 +101,14 @@ def draw_days(
 ) -> float:
     """A draw (in days, not yet rounded) from distribution row ``dist``.
 
-    Uses counter slots ``slot`` and ``slot + 1`` of the stream; distributions that need one
-    uniform use the first (section 4.3).
+    Uses counter slots ``slot`` and ``slot + 1`` of the stream (section 4.3); a fixed
+    distribution draws nothing, and only the lognormal needs the second uniform.
     """
     kind = dist_kind[dist]
-    p0 = dist_params[dist, 0]
-    p1 = dist_params[dist, 1]
-    p2 = dist_params[dist, 2]
     if kind == FIXED:
-        return p0
-    u = uniform(seed, replication, key, np.uint64(slot))
-    if kind == EXPONENTIAL:
-        return -p0 * math.log(u)
-    if kind == LOGNORMAL:
-        u2 = uniform(seed, replication, key, np.uint64(slot + 1))
-        z = math.sqrt(-2.0 * math.log(u)) * math.cos(2.0 * math.pi * u2)
-        return p0 * math.exp(p1 * z)
-    if kind == WEIBULL:
-        return p1 * (-math.log(u)) ** (1.0 / p0)
-    if kind == UNIFORM:
-        return p0 + (p1 - p0) * u
-    if kind == TRIANGULAR:
-        low, mode, high = p0, p1, p2
-        if high == low:
-            return low
-        split = (mode - low) / (high - low)
-        if u < split:
-            return low + math.sqrt(u * (high - low) * (mode - low))
-        return high - math.sqrt((1.0 - u) * (high - low) * (high - mode))
-    # empirical: the smallest i with u < cdf[i] (cdf is cumulative weight / total)
-    start = dist_values_ptr[dist]
-    end = dist_values_ptr[dist + 1]
-    for i in range(start, end):
-        if u < dist_cdf[i]:
-            return dist_values[i]
-    return dist_values[end - 1]
+        return dist_params[dist, 0]
+    u_a = uniform(seed, replication, key, np.uint64(slot))
+    u_b = uniform(seed, replication, key, np.uint64(slot + 1)) if kind == LOGNORMAL else 0.5
+    return distribution_value(
+        dist, dist_kind, dist_params, dist_values_ptr, dist_values, dist_cdf, u_a, u_b
+    )

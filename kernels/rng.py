@@ -4,8 +4,8 @@ No state is carried between draws: the k-th uniform of a stream is a pure functi
 (seed, replication, key, k), so results cannot depend on thread count, batch size or worker
 count, and adding a stream (a disruption) leaves every other stream's draws unchanged.
 
-`uniform` is the compiled version used inside kernels; `uniform_py` is the same function on
-Python integers (masked to 64 bits), for plain-Python engines and for tests.
+The functions are compiled once and called both from kernels and from Python (the plain-Python
+engines reach them through `resilience.model.timeline`); there is no second copy.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 
 from kernels._jit import jit
 
-__all__ = ["mix", "mix_py", "uniform", "uniform_py"]
+__all__ = ["mix", "uniform"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -26,7 +26,6 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _TWO_M53 = 1.0 / 9007199254740992.0  # 2**-53
-_MASK = (1 << 64) - 1
 
 
 @jit
@@ -43,20 +42,6 @@ def uniform(seed: np.uint64, replication: np.uint64, key: np.uint64, k: np.uint6
     """Draw ``k`` of stream (seed, replication, key): a float strictly inside (0, 1)."""
     h = mix(mix(mix(mix(seed) ^ replication) ^ key) ^ k)
     return (float(h >> _S11) + 0.5) * _TWO_M53
-
-
-def mix_py(z: int) -> int:
-    """`mix` on Python integers."""
-    z = (z + 0x9E3779B97F4A7C15) & _MASK
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
-    return z ^ (z >> 31)
-
-
-def uniform_py(seed: int, replication: int, key: int, k: int) -> float:
-    """`uniform` on Python integers (same value, bit for bit)."""
-    h = mix_py(mix_py(mix_py(mix_py(seed) ^ replication) ^ key) ^ k)
-    return ((h >> 11) + 0.5) * _TWO_M53
 
 
 assert math.isclose(_TWO_M53, 2.0**-53)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import itertools
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
-from kernels.daily import BLOCK, N_CONSERVATION, N_CONSUMER_METRICS, N_NETWORK_METRICS, simulate
+from kernels.daily import block_width, simulate
+from kernels.records import NetworkArrays, Outputs, Tables
 from resilience.model.outcomes import (
     CONSERVATION_TERMS,
     CONSUMER_METRICS,
@@ -22,33 +24,29 @@ from resilience.model.outcomes import (
 from resilience.network.arrays import Network
 from resilience.network.tables import KernelTables
 
-__all__ = ["NETWORK_ARGUMENTS", "network_arguments", "run_batch"]
+__all__ = ["NETWORK_ARGUMENTS", "kernel_records", "network_arguments", "run_batch"]
 
-assert len(CONSUMER_METRICS) == N_CONSUMER_METRICS
-assert len(NETWORK_METRICS) == N_NETWORK_METRICS
-assert len(CONSERVATION_TERMS) == N_CONSERVATION
+NETWORK_ARGUMENTS: tuple[str, ...] = NetworkArrays._fields
+"""The Network fields the kernel reads, in the order of `kernels.records.NetworkArrays`."""
 
-NETWORK_ARGUMENTS: tuple[str, ...] = (
-    "commodity_price", "node_kind", "node_commodity", "node_capacity", "node_holding_cost",
-    "node_strategic", "node_demand_mean", "node_demand_cv", "node_demand_stream", "bom_ptr",
-    "bom_per_unit", "bom_commodity", "buffer_node", "buffer_commodity", "buffer_initial",
-    "buffer_target", "buffer_capacity", "lane_from", "lane_buffer", "lane_commodity",
-    "lane_lead_time", "lane_capacity", "lane_cost", "lane_share", "lane_initial_flow",
-    "lane_switch_delay", "lane_detour_days", "lane_detour_factor", "lane_choke_ptr",
-    "lane_chokes", "choke_detour_days", "choke_capacity_factor", "dist_kind", "dist_params",
-    "dist_values_ptr", "dist_values", "dist_cdf", "dis_kind", "dis_target",
-    "dis_licensing_delay", "dis_start", "dis_duration", "dis_severity", "dis_recovery_days",
-    "dis_probability", "dis_stream", "haz_node_ptr", "haz_nodes", "haz_pair_stream",
-    "haz_rate_per_day", "haz_duration", "haz_severity", "haz_recovery_days", "consumers",
-    "release_trigger_days", "release_max_fraction", "sharing_trigger_days",
-    "sharing_floor_days", "sharing_max_fraction",
-)  # fmt: skip
-"""The Network fields the kernel reads, in the order of its parameters."""
+_SCALARS = frozenset(
+    name for name, kind in NetworkArrays.__annotations__.items() if kind in (float, "float")
+)
 
 
-def network_arguments(network: Network) -> tuple[object, ...]:
-    """The Network fields the kernel reads, in its parameter order."""
-    return tuple(getattr(network, name) for name in NETWORK_ARGUMENTS)
+def network_arguments(network: Network) -> tuple[Any, ...]:
+    """The Network fields the kernel reads, in its record's field order."""
+    return tuple(
+        float(getattr(network, name)) if name in _SCALARS else getattr(network, name)
+        for name in NETWORK_ARGUMENTS
+    )
+
+
+def kernel_records(network: Network, tables: KernelTables) -> tuple[NetworkArrays, Tables]:
+    """The kernel's read-only records, matched to the Network and tables by field name."""
+    net = NetworkArrays(*network_arguments(network))
+    tab = Tables(**{name: getattr(tables, name) for name in Tables._fields})
+    return net, tab
 
 
 def run_batch(
@@ -77,9 +75,9 @@ def run_batch(
         raise ValueError("count must be >= 1")
     n_consumers = len(network.consumers)
     horizon = network.horizon_days
-    consumer = np.empty((count, n_consumers, N_CONSUMER_METRICS))
-    totals = np.empty((count, N_NETWORK_METRICS))
-    conservation = np.empty((count, len(network.commodity_ids), N_CONSERVATION))
+    consumer = np.empty((count, n_consumers, len(CONSUMER_METRICS)))
+    totals = np.empty((count, len(NETWORK_METRICS)))
+    conservation = np.empty((count, len(network.commodity_ids), len(CONSERVATION_TERMS)))
     daily_service = (
         np.empty((count, n_consumers, horizon), dtype=np.float32)
         if daily
@@ -90,28 +88,27 @@ def run_batch(
         count,
         np.uint64(network.seed if seed is None else seed),
         horizon,
-        network.recovery_threshold,
-        network_arguments(network),
-        tables.as_tuple(),
-        consumer,
-        totals,
-        conservation,
-        daily_service,
+        float(network.recovery_threshold),
+        *kernel_records(network, tables),
+        Outputs(consumer, totals, conservation, daily_service),
     )
-    n_blocks = -(-count // BLOCK)
+    width = block_width(network.n_lanes)
+    n_blocks = -(-count // width)
     workers = max(1, min(threads, n_blocks))
     if workers == 1:
-        simulate(*arguments, 0, n_blocks)
+        simulate(*arguments, 0, n_blocks, width)
     else:
         # Contiguous block ranges, one per thread; each block writes only its own rows.
         bounds = np.linspace(0, n_blocks, workers + 1).astype(int)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             jobs = [
-                pool.submit(simulate, *arguments, int(lo), int(hi))
+                pool.submit(simulate, *arguments, int(lo), int(hi), width)
                 for lo, hi in itertools.pairwise(bounds)
                 if hi > lo
             ]
             for job in jobs:
                 job.result()
-    totals[:, 2] = horizon * float(network.node_fixed_cost.sum())
+    totals[:, NETWORK_METRICS.index("fixed_cost_total")] = horizon * float(
+        network.node_fixed_cost.sum()
+    )
     return BatchResult(first, consumer, totals, conservation, daily_service if daily else None)

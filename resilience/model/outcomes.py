@@ -19,6 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+# The column layouts are defined once, in kernels/codes.py, which the kernel writes by.
+from kernels.codes import CONSERVATION_TERMS, CONSUMER_METRICS, NETWORK_METRICS
+
 __all__ = [
     "CONSERVATION_TERMS",
     "CONSUMER_METRICS",
@@ -26,39 +29,6 @@ __all__ = [
     "BatchResult",
     "metric_index",
 ]
-
-CONSUMER_METRICS: tuple[str, ...] = (
-    "demand",  # units, sum of daily (surged) demand
-    "served",  # units
-    "shortfall",  # units, demand - served
-    "fill_rate",  # served / demand (1 when demand is 0)
-    "days_short",  # days with shortfall > 1e-9 * max(1, demand of the day)
-    "peak_shortfall",  # units/day, the largest daily shortfall
-    "tts",  # days, time to survive; NaN without a shortfall
-    "ttr",  # days, time to recover; NaN without a shortfall
-    "censored",  # 1.0 when service had not recovered by the end of the horizon
-    "loss_area",  # service-days, sum of (1 - served/demand)
-    "procurement_cost",  # currency
-    "shipping_cost",  # currency, lanes into the consumer
-    "holding_cost",  # currency, the consumer's own stock
-)
-
-NETWORK_METRICS: tuple[str, ...] = (
-    "shipping_cost_total",  # currency, all lanes
-    "holding_cost_total",  # currency, all buffers
-    "fixed_cost_total",  # currency, horizon x fixed cost of every node
-)
-
-CONSERVATION_TERMS: tuple[str, ...] = (
-    "initial_stock",
-    "initial_transit",
-    "produced",
-    "consumed_demand",
-    "consumed_inputs",
-    "final_stock",
-    "final_transit",
-    "lost",
-)
 
 
 def metric_index(name: str) -> int:

@@ -1,16 +1,21 @@
 """Randomness and the sampled timeline of the reference engine (docs/model.md, sections 3 and 4).
 
-Plain Python, written to be read beside the model page: the counter-based uniform of section 4.2
-on Python integers masked to 64 bits, the transforms of section 4.3, and the timeline of one
-replication, the list of `Occurrence`s of the scenario disruptions (3.2) and of the background
+The arithmetic is not restated here: the counter-based uniform of section 4.2, the transforms of
+section 4.3 and the sampling of occurrences and hazard renewals are the compiled functions of
+`kernels.rng`, `kernels.draws` and `kernels.timeline`, which the Monte Carlo kernel calls too.
+This module gives them Python signatures (Python integers in and out) and builds the timeline of
+one replication as a list of `Occurrence`s: the scenario disruptions (3.2) and the background
 hazards (3.3). Other engines are checked against `sample_timeline`.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+import numpy as np
+
+from kernels import draws, rng
+from kernels import timeline as compiled
 from resilience.network.arrays import DISRUPTION_KIND_CODES, DISTRIBUTION_CODES, Network
 
 __all__ = [
@@ -25,15 +30,12 @@ __all__ = [
 
 _MASK64 = (1 << 64) - 1
 _KIND_NAMES = {code: name for name, code in DISRUPTION_KIND_CODES.items()}
-_DIST = DISTRIBUTION_CODES
+_KNOWN_DISTRIBUTIONS = frozenset(DISTRIBUTION_CODES.values())
 
 
 def mix(z: int) -> int:
-    """The SplitMix64 step on an unsigned 64-bit integer (section 4.2)."""
-    z = (z + 0x9E3779B97F4A7C15) & _MASK64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return z ^ (z >> 31)
+    """The SplitMix64 step on an unsigned 64-bit integer (section 4.2; `kernels.rng.mix`)."""
+    return int(rng.mix(np.uint64(z & _MASK64)))
 
 
 def uniform(seed: int, replication: int, key64: int, k: int) -> float:
@@ -42,22 +44,28 @@ def uniform(seed: int, replication: int, key64: int, k: int) -> float:
     ``key64`` is the uint64 stream key stored in the Network (``dis_stream``,
     ``haz_pair_stream``, ``node_demand_stream``), converted with ``int()``.
     """
-    h = mix(mix(mix(mix(seed & _MASK64) ^ replication) ^ key64) ^ k)
     # model.md ambiguity (4.2): "strictly inside (0, 1)" holds in exact arithmetic only. In
     # float64, (h >> 11) + 0.5 rounds to even once h >> 11 >= 2^52, and for h >> 11 = 2^53 - 1 it
     # rounds to 2^53, so u = 1.0 (probability 2^-53). We compute it as written, as a float64
     # engine does, and do not special-case it.
-    return ((h >> 11) + 0.5) * 2.0**-53
+    return float(
+        rng.uniform(
+            np.uint64(seed & _MASK64),
+            np.uint64(replication & _MASK64),
+            np.uint64(key64 & _MASK64),
+            np.uint64(k & _MASK64),
+        )
+    )
 
 
 def round_days(x: float) -> int:
     """Whole days, halves rounded up, never negative: ``max(0, floor(x + 0.5))`` (section 4.3)."""
-    return max(0, math.floor(x + 0.5))
+    return int(draws.round_days(float(x)))
 
 
 def standard_normal(u_a: float, u_b: float) -> float:
     """Box-Muller, cosine branch: ``sqrt(-2 ln u_a) * cos(2 pi u_b)`` (section 4.3)."""
-    return math.sqrt(-2.0 * math.log(u_a)) * math.cos(2.0 * math.pi * u_b)
+    return float(draws.standard_normal(float(u_a), float(u_b)))
 
 
 def distribution_sample(network: Network, dist: int, u_a: float, u_b: float) -> float:
@@ -66,40 +74,18 @@ def distribution_sample(network: Network, dist: int, u_a: float, u_b: float) -> 
     A distribution that needs one uniform uses ``u_a``, the first slot of its pair; the standard
     normal of the lognormal uses both.
     """
+    # model.md ambiguity (4.3), empirical: the doc picks the smallest i with
+    # u * sum(w) < w_0 + ... + w_i; the Network stores the cumulative weights already divided by
+    # their sum (last = 1), so the compiled rule tests u < cdf_i, the same rule up to rounding.
     kind = int(network.dist_kind[dist])
-    p0, p1, p2 = (float(x) for x in network.dist_params[dist])
-    if kind == _DIST["fixed"]:
-        return p0
-    if kind == _DIST["exponential"]:
-        mean = p0
-        return -mean * math.log(u_a)
-    if kind == _DIST["lognormal"]:
-        median, sigma = p0, p1
-        return median * math.exp(sigma * standard_normal(u_a, u_b))
-    if kind == _DIST["weibull"]:
-        shape, scale = p0, p1
-        return scale * float((-math.log(u_a)) ** (1.0 / shape))
-    if kind == _DIST["uniform"]:
-        low, high = p0, p1
-        return low + (high - low) * u_a
-    if kind == _DIST["triangular"]:
-        low, mode, high = p0, p1, p2
-        if high == low:
-            return low
-        split = (mode - low) / (high - low)
-        if u_a < split:
-            return low + math.sqrt(u_a * (high - low) * (mode - low))
-        return high - math.sqrt((1.0 - u_a) * (high - low) * (high - mode))
-    if kind == _DIST["empirical"]:
-        start, end = int(network.dist_values_ptr[dist]), int(network.dist_values_ptr[dist + 1])
-        # model.md ambiguity (4.3): the doc picks the smallest i with
-        # u * sum(w) < w_0 + ... + w_i; the Network stores the cumulative weights already divided
-        # by their sum (last = 1), so we test u < cdf_i, the same rule up to rounding.
-        for i in range(start, end):
-            if u_a < float(network.dist_cdf[i]):
-                return float(network.dist_values[i])
-        return float(network.dist_values[end - 1])  # only reachable when u rounds to 1.0
-    raise ValueError(f"unknown distribution code {kind}")
+    if kind not in _KNOWN_DISTRIBUTIONS:
+        raise ValueError(f"unknown distribution code {kind}")
+    return float(
+        draws.distribution_value(
+            int(dist), network.dist_kind, network.dist_params, network.dist_values_ptr,
+            network.dist_values, network.dist_cdf, float(u_a), float(u_b),
+        )
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -127,13 +113,8 @@ class Occurrence:
     R: int
 
     def level(self, t: int) -> float:
-        """The level on day ``t`` (section 3.2)."""
-        if self.a <= t < self.e:
-            return self.s
-        u = t - self.e
-        if 0 <= u <= self.R - 1:
-            return self.s * (self.R - u) / (self.R + 1)
-        return 0.0
+        """The level on day ``t`` (section 3.2; `kernels.timeline.occurrence_level`)."""
+        return float(compiled.occurrence_level(t, self.a, self.e, self.s, self.R))
 
     def in_effect(self, t: int) -> bool:
         """Whether day ``t`` is in ``a <= t < e + R`` (section 3.2)."""
@@ -151,27 +132,30 @@ def sample_timeline(network: Network, replication: int) -> list[Occurrence]:
     # after H belongs to the timeline. A scenario disruption whose Bernoulli draw succeeds has
     # "exactly one occurrence", so we keep it whatever its start (it has no effect); hazard events
     # with a >= H are discarded, as section 3.3 says.
-    seed = network.seed
+    seed = np.uint64(network.seed & _MASK64)
+    rep = np.uint64(replication)
+    tables = (
+        network.dist_kind,
+        network.dist_params,
+        network.dist_values_ptr,
+        network.dist_values,
+        network.dist_cdf,
+    )
     timeline: list[Occurrence] = []
     for d, name in enumerate(network.disruption_ids):
-        key = int(network.dis_stream[d])
-
-        def u(k: int, key: int = key) -> float:
-            return uniform(seed, replication, key, k)
-
-        if not u(0) < float(network.dis_probability[d]):
+        on, a, e = compiled.disruption_occurrence(
+            network.dis_probability[d], network.dis_start[d], network.dis_duration[d], *tables,
+            seed, rep, network.dis_stream[d],
+        )  # fmt: skip
+        if not on:
             continue
-        a = round_days(distribution_sample(network, int(network.dis_start[d]), u(1), u(2)))
-        duration = round_days(
-            distribution_sample(network, int(network.dis_duration[d]), u(3), u(4))
-        )
         timeline.append(
             Occurrence(
                 source=name,
                 kind=_KIND_NAMES[int(network.dis_kind[d])],
                 target=int(network.dis_target[d]),
-                a=a,
-                e=a + duration,
+                a=int(a),
+                e=int(e),
                 s=float(network.dis_severity[d]),
                 R=int(network.dis_recovery_days[d]),
             )
@@ -180,25 +164,22 @@ def sample_timeline(network: Network, replication: int) -> list[Occurrence]:
     horizon = network.horizon_days
     for z, hazard_id in enumerate(network.hazard_ids):
         # model.md ambiguity (3.3): the up time is Exponential(mean 365 / lambda); the Network
-        # stores only lambda / 365 per day, so the mean is computed as 1 / haz_rate_per_day,
-        # which can differ from 365 / lambda in the last bit.
-        mean_up = 1.0 / float(network.haz_rate_per_day[z])
+        # stores only lambda / 365 per day, so the up time is computed as -ln(u) /
+        # haz_rate_per_day, which can differ from -(365 / lambda) ln(u) in the last bit.
         severity = float(network.haz_severity[z])
         ramp = int(network.haz_recovery_days[z])
-        duration_dist = int(network.haz_duration[z])
         for pair in range(int(network.haz_node_ptr[z]), int(network.haz_node_ptr[z + 1])):
             node = int(network.haz_nodes[pair])
-            key = int(network.haz_pair_stream[pair])
             source = f"{hazard_id}:{network.node_ids[node]}"
-            j = 0
-            a = round_days(-mean_up * math.log(uniform(seed, replication, key, 0)))
-            while a < horizon:
-                u_a = uniform(seed, replication, key, 3 * j + 1)
-                u_b = uniform(seed, replication, key, 3 * j + 2)
-                duration = round_days(distribution_sample(network, duration_dist, u_a, u_b))
-                e = a + duration
-                timeline.append(Occurrence(source, "node", node, a, e, severity, ramp))
+            j, previous_end = 0, 0
+            while True:
+                a, e = compiled.hazard_event(
+                    j, previous_end, network.haz_rate_per_day[z], network.haz_duration[z],
+                    *tables, seed, rep, network.haz_pair_stream[pair],
+                )  # fmt: skip
+                if a >= horizon:
+                    break
+                timeline.append(Occurrence(source, "node", node, int(a), int(e), severity, ramp))
                 j += 1
-                up = -mean_up * math.log(uniform(seed, replication, key, 3 * j))
-                a = e + ramp + round_days(up)
+                previous_end = int(e) + ramp
     return timeline

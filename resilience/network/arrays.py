@@ -25,6 +25,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from kernels.codes import (
+    ALLOCATION_CODES,
+    DISRUPTION_KIND_CODES,
+    DISTRIBUTION_CODES,
+    LANE_MODE_CODES,
+    NODE_KIND_CODES,
+)
+
 __all__ = [
     "ALLOCATION_CODES",
     "DIMENSIONS",
@@ -37,25 +45,7 @@ __all__ = [
     "network_reference",
 ]
 
-NODE_KIND_CODES = {"source": 0, "processor": 1, "storage": 2, "consumer": 3}
-LANE_MODE_CODES = {"normal": 0, "release": 1, "sharing": 2}
-DISRUPTION_KIND_CODES = {
-    "node": 0,
-    "lane": 1,
-    "chokepoint": 2,
-    "export_restriction": 3,
-    "demand_surge": 4,
-}
-DISTRIBUTION_CODES = {
-    "fixed": 0,
-    "exponential": 1,
-    "lognormal": 2,
-    "weibull": 3,
-    "uniform": 4,
-    "triangular": 5,
-    "empirical": 6,
-}
-ALLOCATION_CODES = {"pro_rata": 0, "priority": 1}
+# The codes are defined once, in kernels/codes.py, which the kernels read too.
 
 DIMENSIONS = {
     "C": "commodities",
