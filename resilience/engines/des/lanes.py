@@ -15,12 +15,10 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from resilience.engines.des.clock import ARRIVALS
-
-if TYPE_CHECKING:
-    from resilience.engines.des.model import DesModel
+from resilience.engines.des.state import DesState
 
 __all__ = ["FluidLane"]
 
@@ -28,7 +26,7 @@ __all__ = ["FluidLane"]
 class FluidLane:
     """Lane row ``lane`` of a model in fluid mode (quantities in units of its commodity)."""
 
-    def __init__(self, model: DesModel, lane: int) -> None:
+    def __init__(self, model: DesState, lane: int) -> None:
         layout = model.layout
         self.model = model
         self.lane = lane

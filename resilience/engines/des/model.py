@@ -18,26 +18,23 @@ the disruption board, one lane object per lane and one agent per node. Processes
 
 from __future__ import annotations
 
-import dataclasses
-
 import simpy
 
 from resilience.engines.des.cargo import CanalSlots, CargoLane
-from resilience.engines.des.clock import BOOKS, DesEnvironment
-from resilience.engines.des.disruptions import DisruptionBoard, time_of_day_shifts
+from resilience.engines.des.clock import BOOKS
+from resilience.engines.des.disruptions import time_of_day_shifts
 from resilience.engines.des.lanes import FluidLane
 from resilience.engines.des.layout import Layout
-from resilience.engines.des.metrics import Outcome, Records, outcome
+from resilience.engines.des.metrics import Outcome, outcome
 from resilience.engines.des.nodes import NodeAgent, daily_routine
 from resilience.engines.des.options import FLUID, DetailOptions
 from resilience.engines.des.policies import EmergencyPolicy
-from resilience.engines.des.trace import TraceLog
-from resilience.model.timeline import sample_timeline
+from resilience.engines.des.state import DesState
 
 __all__ = ["DesModel", "simulate"]
 
 
-class DesModel:
+class DesModel(DesState):
     """Replication ``replication`` of ``layout.network`` (seed: the network's, or ``seed``).
 
     Args:
@@ -57,42 +54,23 @@ class DesModel:
         options: DetailOptions = FLUID,
         trace: bool = False,
     ) -> None:
-        if replication < 0:
-            raise ValueError(f'"replication" must be >= 0, got {replication}')
+        super().__init__(layout, replication, seed=seed, options=options, trace=trace)
         network = layout.network
-        if seed is not None and seed != network.seed:
-            network = dataclasses.replace(network, seed=seed)
-        self.layout = layout
-        self.replication = replication
-        self.seed = network.seed
-        self.options = options
-        self.timeline = sample_timeline(network, replication)
-        self.env = DesEnvironment()
-        self.trace = TraceLog(layout) if trace else None
-        n_buffers, n_lanes = layout.n_buffers, layout.n_lanes
+        n_lanes = layout.n_lanes
         n_commodities = len(network.commodity_ids)
-        self.S = list(layout.initial)
-        self.IP = [0.0] * n_buffers
-        self.request = [0.0] * n_lanes
-        self.fill = [0.0] * n_lanes
-        self.records = Records(len(layout.consumers), n_buffers, n_commodities)
-        self.consumer_row = {n: r for r, n in enumerate(layout.consumers)}
-        self.board = DisruptionBoard(
-            self.env, layout, self.timeline, slot_chokes=options.slot_chokes, trace=self.trace
-        )
         self.canals = {k: CanalSlots(self, k, slots) for k, slots in options.slots.items()}
         self.berths = {
             n: (simpy.Resource(self.env, capacity=berths.count), berths.hours_per_cargo / 24.0)
             for n, berths in options.berths.items()
         }
         self.lanes: list[FluidLane] = [
-            CargoLane(self, lane, options.vessels[lane])
+            CargoLane(self, lane, options.vessels[lane], self.canals, self.berths)
             if lane in options.vessels
             else FluidLane(self, lane)
             for lane in range(n_lanes)
         ]
-        self.agents = [NodeAgent(self, n) for n in range(layout.n_nodes)]
-        self.policy = EmergencyPolicy(self)
+        self.agents = [NodeAgent(self, n, self.lanes) for n in range(layout.n_nodes)]
+        self.policy = EmergencyPolicy(self, self.lanes)
 
         self.initial_stock = [0.0] * n_commodities
         self.initial_transit = [0.0] * n_commodities

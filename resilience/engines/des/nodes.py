@@ -16,7 +16,7 @@ import itertools
 import math
 from collections import deque
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import simpy
 
@@ -31,10 +31,8 @@ from resilience.engines.des.clock import (
 )
 from resilience.engines.des.lanes import FluidLane
 from resilience.engines.des.layout import CONSUMER, PROCESSOR, SOURCE, STORAGE, scaled_capacity
+from resilience.engines.des.state import DesState
 from resilience.model.timeline import standard_normal, uniform
-
-if TYPE_CHECKING:
-    from resilience.engines.des.model import DesModel
 
 __all__ = ["NodeAgent", "daily_routine"]
 
@@ -72,7 +70,8 @@ def daily_routine(
 class NodeAgent:
     """Node row ``n`` of a model: its steps, in the order of the phases of a day."""
 
-    def __init__(self, model: DesModel, n: int) -> None:
+    def __init__(self, model: DesState, n: int, lanes: list[FluidLane]) -> None:
+        """``lanes``: the lane objects of the model, by lane row."""
         layout = model.layout
         self.model = model
         self.layout = layout
@@ -90,10 +89,9 @@ class NodeAgent:
         self.room = layout.capacity[n]  # the stock buffer's capacity
         self.bom = [(i, q, layout.buffer_commodity[i]) for i, q in layout.bom[n]]
         self.out = layout.normal_out[n]
-        self.loads = [(lane, model.lanes[lane].load) for lane in self.out]
+        self.loads = [(lane, lanes[lane].load) for lane in self.out]
         self.ranks = [layout.lane_rank[lane] for lane in self.out] if layout.priority else None
         buffers = [n] + [i for i, _, _ in self.bom]
-        lanes = model.lanes
         ordering = layout.orders
         # Positions are kept for every buffer that orders and for every consumer (phases 6b
         # and 6c read them).

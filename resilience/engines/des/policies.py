@@ -9,15 +9,13 @@ sharing lanes has no such process.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from resilience.engines.des.allocation import fill_pro_rata
 from resilience.engines.des.clock import RELEASE, SHARING, SHIPPING
+from resilience.engines.des.lanes import FluidLane
 from resilience.engines.des.layout import MODE_NAMES, scaled_capacity
 from resilience.engines.des.nodes import Step
-
-if TYPE_CHECKING:
-    from resilience.engines.des.model import DesModel
+from resilience.engines.des.state import DesState
 
 __all__ = ["EmergencyPolicy"]
 
@@ -25,10 +23,12 @@ __all__ = ["EmergencyPolicy"]
 class EmergencyPolicy:
     """Phases 6b and 6c of one model, and the shipping of what they fill."""
 
-    def __init__(self, model: DesModel) -> None:
+    def __init__(self, model: DesState, lanes: list[FluidLane]) -> None:
+        """``lanes``: the lane objects of the model, by lane row."""
         layout = model.layout
         net = layout.network
         self.model = model
+        self.lanes = lanes
         self.layout = layout
         self.stockpiles = [z for z in layout.stockpiles if layout.release_out[z]]
         self.donors = [j for j in layout.consumers if layout.sharing_out[j]]
@@ -119,7 +119,7 @@ class EmergencyPolicy:
             quantity = self.fills[lane]
             if quantity > 0.0:
                 S[self.layout.lane_from[lane]] -= quantity
-                model.lanes[lane].load(quantity, day)
+                self.lanes[lane].load(quantity, day)
                 if trace is not None:
                     mode = MODE_NAMES[self.layout.lane_mode[lane]]  # release or sharing
                     trace.lane(model.env.now, "ship", lane, quantity, mode)
