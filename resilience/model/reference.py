@@ -255,7 +255,7 @@ class ReferenceRun:
             pipe = self.pipe[lane]
             if t not in pipe:
                 continue
-            deliver, carry = rules.deliver(self.g[lane], pipe.pop(t))
+            deliver, carry = rules.delivery(self.g[lane], pipe.pop(t))
             b = self.lane_buffer[lane]
             self.S[b] += deliver
             records.delivered[b] += deliver
@@ -333,9 +333,7 @@ class ReferenceRun:
                 self.S[n], self.node_kind[n] == _STORAGE, self.node_capacity[n], self.f[n]
             )
             ranks = None if self.ranks is None else self.ranks[n]
-            fills = rules.allocate([request[lane] for lane in lanes], available, ranks)
-            for lane, quantity in zip(lanes, fills, strict=True):
-                self.fill[lane] = quantity
+            rules.allocate(request, lanes, available, ranks, self.fill)
 
     def cover(self, b: int) -> float:
         """Section 5.7: stock after phase 4 over mean demand (no surge); inf when ``mu = 0``."""

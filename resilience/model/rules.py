@@ -21,6 +21,8 @@ from collections.abc import Iterable, Sequence
 
 from resilience.model.timeline import standard_normal, uniform
 
+_INF = math.inf  # one global lookup in the rules called per lane and day
+
 __all__ = [
     "allocate",
     "availability",
@@ -28,7 +30,7 @@ __all__ = [
     "closure",
     "combined_factor",
     "cover",
-    "deliver",
+    "delivery",
     "effective_shares",
     "fill_pro_rata",
     "lane_route",
@@ -135,9 +137,10 @@ def thru(capacity: float, phi: float, y: float) -> float:
     ``min(y, K_l * phi_l)`` for finite ``K_l``; ``phi_l * y`` for an unbounded lane, which thus
     carries the fraction ``phi_l`` of what is asked of it.
     """
-    if capacity == math.inf:
+    if capacity == _INF:
         return phi * y
-    return min(y, capacity * phi)
+    limit = capacity * phi
+    return limit if limit < y else y  # min(y, K_l * phi_l), as min() picks
 
 
 def scaled_capacity(capacity: float, factor: float) -> float:
@@ -150,7 +153,7 @@ def scaled_capacity(capacity: float, factor: float) -> float:
 # -- 5.2 to 5.5: arrivals, production, demand, ordering -------------------------------------
 
 
-def deliver(g: float, due: float) -> tuple[float, float]:
+def delivery(g: float, due: float) -> tuple[float, float]:
     """``(deliver, carry)`` of the cargo ``due`` on a lane today (section 5.2).
 
     The lane factor ``g_l`` of the day delivers; the rest waits for the next day.
@@ -174,7 +177,11 @@ def production(rate: float, room: float, inputs: float = math.inf) -> float:
         rate: ``K_n * f_n``, units/day.   room: ``cap_b - S_b``, units.
         inputs: ``min_i I_i / q_i`` over the BOM rows, units (inf for a source).
     """
-    p = min(rate, inputs, room)
+    p = rate  # min(rate, inputs, room), as min() picks, without the call
+    if inputs < p:
+        p = inputs
+    if room < p:
+        p = room
     # model.md ambiguity (5.3): "p is never below 0" is read as a clamp. It matters only for
     # rounding: I_i -= q_i * p can leave an input a few ulps below 0.
     return p if p > 0.0 else 0.0
@@ -263,25 +270,47 @@ def supplier_available(stock: float, storage: bool, capacity: float, factor: flo
     """``A`` of a supplier (section 5.6): its stock, for storage at most ``K_n * f_n``, never
     below 0 (pro-rata fills can overshoot a stock by a rounding error)."""
     available = min(stock, scaled_capacity(capacity, factor)) if storage else stock
-    return max(0.0, available)
+    return available if available > 0.0 else 0.0  # max(0, A)
 
 
-def allocate(requests: list[float], available: float, ranks: list[int] | None) -> list[float]:
-    """One supplier's fills of ``requests`` (units) from ``available`` units (section 5.6).
+def allocate(
+    request: Sequence[float],
+    lanes: Sequence[int],
+    available: float,
+    ranks: Sequence[int] | None,
+    fill: list[float],
+) -> None:
+    """One supplier's fills ``fill[l]`` of the requests ``request[l]`` on its outbound normal
+    ``lanes`` from ``available`` units (section 5.6); both are indexed by lane row.
 
     Args:
-        requests: the requests on the supplier's outbound normal lanes, in lane order.
-        available: the supplier's available stock ``A >= 0``.
-        ranks: the allocation rank of each lane's destination country (priority allocation),
-            or None for pro-rata.
+        request: today's request per lane row, units.
+        lanes: the supplier's outbound normal lanes, in lane order.
+        available: the supplier's available stock ``A >= 0``, units.
+        ranks: the allocation rank of each of ``lanes``' destination country (priority
+            allocation), or None for pro-rata.
+        fill: written in place for each of ``lanes``, units.
     """
     total = 0.0
-    for r in requests:
-        total += r
+    for lane in lanes:
+        total += request[lane]
     if total <= available:  # A >= 0, so this holds whenever every request is 0
-        return requests
+        for lane in lanes:
+            fill[lane] = request[lane]
+        return
     if ranks is None:
-        return [r * available / total for r in requests]
+        for lane in lanes:
+            fill[lane] = request[lane] * available / total
+        return
+    for lane, quantity in zip(
+        lanes, _by_rank([request[lane] for lane in lanes], available, ranks), strict=True
+    ):
+        fill[lane] = quantity
+
+
+def _by_rank(requests: list[float], available: float, ranks: Sequence[int]) -> list[float]:
+    """Priority allocation when short: ranks ascending, the first rank that does not fit pro
+    rata with what remains, later ranks nothing (section 5.6)."""
     fills = [0.0] * len(requests)
     remaining = available
     for rank in sorted(set(ranks)):

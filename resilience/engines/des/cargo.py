@@ -28,6 +28,7 @@ import simpy
 from resilience.engines.des.clock import ARRIVALS, SHIPPING
 from resilience.engines.des.lanes import FluidLane
 from resilience.engines.des.state import DesState
+from resilience.model.rules import delivery
 from resilience.scenario.schema import Slots, Vessels
 
 __all__ = ["LOADED_OFFSET", "CanalSlots", "CargoLane"]
@@ -259,8 +260,7 @@ class CargoLane(FluidLane):
         """Land a cargo: the share ``g_l`` now, the rest held on the fluid pipeline a day."""
         model = self.model
         now = model.env.now
-        deliver = self.board.g[self.lane] * cargo
-        held = cargo - deliver
+        deliver, held = delivery(self.board.g[self.lane], cargo)
         self.afloat -= cargo
         model.S[self.buffer] += deliver
         model.records.delivered[self.buffer] += deliver

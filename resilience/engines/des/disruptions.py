@@ -25,6 +25,14 @@ import simpy
 
 from resilience.engines.des.layout import Layout
 from resilience.engines.des.trace import TraceLog
+from resilience.model.rules import (
+    availability,
+    closure,
+    combined_factor,
+    lane_route,
+    surge_multiplier,
+    throughput,
+)
 from resilience.model.timeline import Occurrence, uniform
 from resilience.network.compiler import stream_key
 
@@ -200,14 +208,10 @@ class DisruptionBoard:
             self._settling = True
             self.env.timeout(0.0).callbacks.append(self._settle)
 
-    def _product(self, occurrences: list[int]) -> float:
-        """``prod (1 - level)`` over nonzero levels, in timeline order (model.md 3.4)."""
-        value = 1.0
+    def _levels(self, occurrences: list[int]) -> list[float]:
+        """The levels of ``occurrences`` (indices into the timeline), in timeline order."""
         level = self.level
-        for i in occurrences:
-            if level[i] != 0.0:
-                value *= 1.0 - level[i]
-        return value
+        return [level[i] for i in occurrences]
 
     def _settle(self, _event: simpy.Event) -> None:
         self._settling = False
@@ -215,22 +219,18 @@ class DisruptionBoard:
         nodes, lanes_g, chokes, exports, surges = self._dirty
         lanes: set[int] = set()
         for n in nodes:
-            self.f[n] = self._product(self.node_occurrences[n])
+            self.f[n] = combined_factor(self._levels(self.node_occurrences[n]))
             lanes.update(self.out_lanes[n])
         for n in surges:
-            value = 1.0
-            for i in self.surge_occurrences[n]:
-                if self.level[i] != 0.0:
-                    value *= 1.0 + self.level[i]
-            self.surge[n] = value
+            self.surge[n] = surge_multiplier(self._levels(self.surge_occurrences[n]))
         for lane in lanes_g:
-            self.g[lane] = self._product(self.lane_occurrences[lane])
+            self.g[lane] = combined_factor(self._levels(self.lane_occurrences[lane]))
             lanes.add(lane)
         for k in chokes:
-            self.x_k[k] = 1.0 - self._product(self.choke_occurrences[k])
+            self.x_k[k] = closure(self._levels(self.choke_occurrences[k]))
             lanes.update(self.choke_lanes[k])
         for lane in exports:
-            self.gx[lane] = self._product(self.export_occurrences[lane])
+            self.gx[lane] = combined_factor(self._levels(self.export_occurrences[lane]))
             self.lic[lane] = max(
                 (self.delay[i] for i in self.export_occurrences[lane] if self.level[i] != 0.0),
                 default=0,
@@ -248,29 +248,16 @@ class DisruptionBoard:
     def _lane_state(self, lane: int, day: int) -> None:
         """Section 5.1, step 2 and 3, for one lane."""
         layout = self.layout
-        x_k = self.x_k
-        chokes = self.route_chokes[lane]
-        lane_open = 1.0
-        for k in chokes:
-            lane_open *= 1.0 - x_k[k]
-        x = 1.0 - lane_open
-        closed = [k for k in chokes if x_k[k] > 0.0]  # CK_l
-        if not closed:
-            # model.md 5.1: with CK_l empty, x_l = 0, so E_l and F_l do not matter; take 0 and 1.
-            extra, factor = 0, 1.0
-        elif layout.lane_detour_days[lane] >= 0:
-            extra, factor = layout.lane_detour_days[lane], layout.lane_detour_factor[lane]
-        else:
-            detours = layout.choke_detour_days
-            # model.md 5.1: E_l is the largest detour over the closed chokepoints that have one;
-            # a closed chokepoint without a detour makes F_l = 0 (nothing takes the detour).
-            extra = max((detours[k] for k in closed if detours[k] >= 0), default=0)
-            if any(detours[k] < 0 for k in closed):
-                factor = 0.0
-            else:
-                factor = min(layout.choke_factor[k] for k in closed)
-        phi = self.g[lane] * self.gx[lane] * ((1.0 - x) + x * factor)
-        avail = min(1.0, phi) * self.f[layout.lane_from[lane]]
+        # Chokepoints with transit slots (detailed mode) act on the vessels, not on the split.
+        x, extra, factor = lane_route(
+            self.route_chokes[lane],
+            self.x_k,
+            (layout.lane_detour_days[lane], layout.lane_detour_factor[lane]),
+            layout.choke_detour_days,
+            layout.choke_factor,
+        )
+        phi = throughput(self.g[lane], self.gx[lane], x, factor)
+        avail = availability(phi, self.f[layout.lane_from[lane]])
         self.x_l[lane], self.E[lane], self.F[lane] = x, extra, factor
         self.phi[lane], self.avail[lane] = phi, avail
         if avail < 1.0:

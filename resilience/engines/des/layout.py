@@ -10,7 +10,6 @@ kernel's static tables (`resilience.network.tables.build_tables`) for the onset 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -23,7 +22,7 @@ from resilience.network.arrays import (
 )
 from resilience.network.tables import KernelTables, build_tables
 
-__all__ = ["Layout", "scaled_capacity"]
+__all__ = ["Layout"]
 
 SOURCE, PROCESSOR, STORAGE, CONSUMER = (
     NODE_KIND_CODES[k] for k in ("source", "processor", "storage", "consumer")
@@ -31,13 +30,6 @@ SOURCE, PROCESSOR, STORAGE, CONSUMER = (
 NORMAL, RELEASE, SHARING = (LANE_MODE_CODES[m] for m in ("normal", "release", "sharing"))
 MODE_NAMES = {code: name for name, code in LANE_MODE_CODES.items()}
 EXPORT = DISRUPTION_KIND_CODES["export_restriction"]
-
-
-def scaled_capacity(capacity: float, factor: float) -> float:
-    """``K * f`` with ``inf * f = inf`` for ``f > 0`` and ``0`` for ``f = 0`` (model.md 2.2)."""
-    if math.isinf(capacity):
-        return math.inf if factor > 0.0 else 0.0
-    return capacity * factor
 
 
 @dataclass(frozen=True, eq=False)
@@ -223,10 +215,3 @@ class Layout:
     @property
     def n_buffers(self) -> int:
         return len(self.buffer_node)
-
-    def thru(self, lane: int, phi: float, request: float) -> float:
-        """Through-capacity (model.md 5.1): what ``lane`` passes of ``request`` at factor phi."""
-        capacity = self.lane_capacity[lane]
-        if capacity == math.inf:
-            return phi * request
-        return min(request, capacity * phi)

@@ -55,9 +55,7 @@ class DesModel(DesState):
         trace: bool = False,
     ) -> None:
         super().__init__(layout, replication, seed=seed, options=options, trace=trace)
-        network = layout.network
         n_lanes = layout.n_lanes
-        n_commodities = len(network.commodity_ids)
         self.canals = {k: CanalSlots(self, k, slots) for k, slots in options.slots.items()}
         self.berths = {
             n: (simpy.Resource(self.env, capacity=berths.count), berths.hours_per_cargo / 24.0)
@@ -71,15 +69,6 @@ class DesModel(DesState):
         ]
         self.agents = [NodeAgent(self, n, self.lanes) for n in range(layout.n_nodes)]
         self.policy = EmergencyPolicy(self, self.lanes)
-
-        self.initial_stock = [0.0] * n_commodities
-        self.initial_transit = [0.0] * n_commodities
-        for b, stock in enumerate(self.S):
-            self.initial_stock[layout.buffer_commodity[b]] += stock
-        for lane in range(n_lanes):
-            self.initial_transit[layout.lane_commodity[lane]] += (
-                layout.lead[lane] * layout.initial_flow[lane]
-            )
         self._started = False
 
     def start(self) -> None:
@@ -127,8 +116,6 @@ class DesModel(DesState):
         return outcome(
             self.layout,
             self.records,
-            initial_stock=self.initial_stock,
-            initial_transit=self.initial_transit,
             final_stock=list(self.S),
             final_transit=[lane.in_transit() for lane in self.lanes],
             shipped=[lane.shipped for lane in self.lanes],

@@ -8,14 +8,19 @@ sharing lanes has no such process.
 
 from __future__ import annotations
 
-import math
-
-from resilience.engines.des.allocation import fill_pro_rata
 from resilience.engines.des.clock import RELEASE, SHARING, SHIPPING
 from resilience.engines.des.lanes import FluidLane
-from resilience.engines.des.layout import MODE_NAMES, scaled_capacity
+from resilience.engines.des.layout import MODE_NAMES
 from resilience.engines.des.nodes import Step
 from resilience.engines.des.state import DesState
+from resilience.model.rules import (
+    cover,
+    fill_pro_rata,
+    need,
+    release_available,
+    sharing_offer,
+    thru,
+)
 
 __all__ = ["EmergencyPolicy"]
 
@@ -49,10 +54,7 @@ class EmergencyPolicy:
 
     def cover(self, b: int) -> float:
         """Stock after phase 4 over mean demand (no surge), days; inf when ``mu = 0``."""
-        mu = self.layout.mu[b]
-        if mu == 0.0:
-            return math.inf
-        return self.model.S[b] / mu
+        return cover(self.model.S[b], self.layout.mu[b])
 
     def release(self, day: int) -> None:
         """Phase 6b: each consumer's need, then strategic stockpiles release to the triggered."""
@@ -60,14 +62,11 @@ class EmergencyPolicy:
         model = self.model
         S, IP, fill = model.S, model.IP, model.fill
         self.fills = {}
-        need = {}
-        for b in layout.consumers:
-            # Q_b: today's normal fills toward b (release and sharing lanes hold 0 until now).
-            filled = 0.0
-            for lane in layout.normal_in[b]:
-                filled += fill[lane]
-            need[b] = max(0.0, layout.target[b] - IP[b] - filled)
-        self.need = need
+        # Q_b: today's normal fills toward b (release and sharing lanes hold 0 until now).
+        self.need = {
+            b: need(layout.target[b], IP[b], [fill[lane] for lane in layout.normal_in[b]])
+            for b in layout.consumers
+        }
         for z in self.stockpiles:
             lanes = [
                 lane
@@ -76,12 +75,14 @@ class EmergencyPolicy:
             ]
             if not lanes:
                 continue
-            available = min(
+            available = release_available(
                 S[z],
-                self.release_fraction * layout.initial[z],
-                scaled_capacity(layout.node_capacity[z], model.board.f[z]),
+                self.release_fraction,
+                layout.initial[z],
+                layout.node_capacity[z],
+                model.board.f[z],
             )
-            self._fill(lanes, max(0.0, available))
+            self._fill(lanes, available)
 
     def sharing(self, day: int) -> None:
         """Phase 6c: donors above their floor give to members below the trigger."""
@@ -97,15 +98,16 @@ class EmergencyPolicy:
             ]
             if not lanes:
                 continue
-            offer = self.sharing_fraction * (S[j] - self.floor * layout.mu[j])
-            self._fill(lanes, max(0.0, offer))
+            offer = sharing_offer(self.sharing_fraction, S[j], self.floor, layout.mu[j])
+            self._fill(lanes, offer)
 
     def _fill(self, lanes: list[int], available: float) -> None:
         """Fill ``r_l = thru_l(N_b)`` on ``lanes`` from ``available``, pro rata when short."""
         layout = self.layout
         phi = self.model.board.phi
         need = self.need
-        requests = [layout.thru(lane, phi[lane], need[layout.lane_to[lane]]) for lane in lanes]
+        capacity = layout.lane_capacity
+        requests = [thru(capacity[lane], phi[lane], need[layout.lane_to[lane]]) for lane in lanes]
         for lane, quantity in zip(lanes, fill_pro_rata(requests, available), strict=True):
             self.fills[lane] = quantity
             need[layout.lane_to[lane]] -= quantity

@@ -15,9 +15,9 @@ import dataclasses
 from resilience.engines.des.clock import DesEnvironment
 from resilience.engines.des.disruptions import DisruptionBoard
 from resilience.engines.des.layout import Layout
-from resilience.engines.des.metrics import Records
 from resilience.engines.des.options import FLUID, DetailOptions
 from resilience.engines.des.trace import TraceLog
+from resilience.model.metrics import Records
 from resilience.model.timeline import sample_timeline
 
 __all__ = ["DesState"]
@@ -65,7 +65,7 @@ class DesState:
         self.IP = [0.0] * n_buffers
         self.request = [0.0] * n_lanes
         self.fill = [0.0] * n_lanes
-        self.records = Records(len(layout.consumers), n_buffers, len(network.commodity_ids))
+        self.records = Records.start(network)
         self.consumer_row = {n: r for r, n in enumerate(layout.consumers)}
         self.board = DisruptionBoard(
             self.env, layout, self.timeline, slot_chokes=options.slot_chokes, trace=self.trace
