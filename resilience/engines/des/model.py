@@ -18,6 +18,8 @@ the disruption board, one lane object per lane and one agent per node. Processes
 
 from __future__ import annotations
 
+import dataclasses
+
 import simpy
 
 from resilience.engines.des.cargo import CanalSlots, CargoLane
@@ -54,7 +56,12 @@ class DesModel(DesState):
         options: DetailOptions = FLUID,
         trace: bool = False,
     ) -> None:
-        super().__init__(layout, replication, seed=seed, options=options, trace=trace)
+        if replication < 0:
+            raise ValueError(f'"replication" must be >= 0, got {replication}')
+        network = layout.network
+        if seed is not None and seed != network.seed:
+            network = dataclasses.replace(network, seed=seed)
+        super().__init__(layout, network, replication, options, trace)
         n_lanes = layout.n_lanes
         self.canals = {k: CanalSlots(self, k, slots) for k, slots in options.slots.items()}
         self.berths = {

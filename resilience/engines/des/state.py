@@ -10,27 +10,26 @@ sub-package has no import cycle).
 
 from __future__ import annotations
 
-import dataclasses
-
 from resilience.engines.des.clock import DesEnvironment
 from resilience.engines.des.disruptions import DisruptionBoard
 from resilience.engines.des.layout import Layout
-from resilience.engines.des.options import FLUID, DetailOptions
+from resilience.engines.des.options import DetailOptions
 from resilience.engines.des.trace import TraceLog
 from resilience.model.metrics import Records
 from resilience.model.timeline import sample_timeline
+from resilience.network.arrays import Network
 
 __all__ = ["DesState"]
 
 
 class DesState:
-    """Replication ``replication`` of ``layout.network`` (seed: the network's, or ``seed``).
+    """The state of replication ``replication`` of ``network`` (whose structure is ``layout``).
 
     Args:
-        layout: `Layout.build(network)`, shared by every replication of a network.
-        replication: the replication index (streams depend on it).
-        seed: overrides the network's seed.
-        options: the detailed-mode options (docs/des.md); the default is the fluid model.
+        layout: `Layout.build` of the network, shared by every replication of it.
+        network: ``layout.network``, or a copy of it with another seed.
+        replication: the replication index (streams depend on it), ``>= 0``.
+        options: the detailed-mode options (docs/des.md).
         trace: keep the event log (`TraceLog`) of the run in ``self.trace``.
 
     Attributes (quantities in units of each buffer's or lane's commodity):
@@ -42,17 +41,11 @@ class DesState:
     def __init__(
         self,
         layout: Layout,
+        network: Network,
         replication: int,
-        *,
-        seed: int | None = None,
-        options: DetailOptions = FLUID,
-        trace: bool = False,
+        options: DetailOptions,
+        trace: bool,
     ) -> None:
-        if replication < 0:
-            raise ValueError(f'"replication" must be >= 0, got {replication}')
-        network = layout.network
-        if seed is not None and seed != network.seed:
-            network = dataclasses.replace(network, seed=seed)
         self.layout = layout
         self.replication = replication
         self.seed = network.seed
