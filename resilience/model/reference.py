@@ -16,15 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from resilience.model import rules
+from resilience.model.layout import Layout
 from resilience.model.metrics import FloatArray, Records, replication_metrics
 from resilience.model.timeline import Occurrence, sample_timeline
-from resilience.network.arrays import ALLOCATION_CODES, LANE_MODE_CODES, NODE_KIND_CODES, Network
-from resilience.network.tables import build_tables
+from resilience.network.arrays import NODE_KIND_CODES, Network
 
 __all__ = ["ReferenceRun", "ReplicationOutcome", "simulate_replication"]
 
 _SOURCE, _PROCESSOR, _STORAGE = (NODE_KIND_CODES[k] for k in ("source", "processor", "storage"))
-_NORMAL, _RELEASE, _SHARING = (LANE_MODE_CODES[m] for m in ("normal", "release", "sharing"))
 
 
 @dataclass(frozen=True)
@@ -54,10 +53,6 @@ def simulate_replication(network: Network, replication: int) -> ReplicationOutco
     return run.outcome()
 
 
-def _rows(ptr: list[int], values: list[int], i: int) -> list[int]:
-    return values[ptr[i] : ptr[i + 1]]
-
-
 class ReferenceRun:
     """All mutable state of one replication, with one method per phase of section 5.
 
@@ -72,83 +67,28 @@ class ReferenceRun:
     ) -> None:
         """Day 0's state (section 2.6); ``timeline`` defaults to `sample_timeline`'s."""
         net = self.net = network
-        self.tables = build_tables(net)
         self.replication = replication
         self.timeline = sample_timeline(net, replication) if timeline is None else timeline
         self.days_run = 0
         n_nodes, n_lanes, n_buffers = net.n_nodes, net.n_lanes, net.n_buffers
         self.n_nodes, self.n_lanes, self.n_buffers = n_nodes, n_lanes, n_buffers
 
-        # Static structure, as Python lists.
-        self.node_kind: list[int] = net.node_kind.tolist()
-        self.node_capacity: list[float] = net.node_capacity.tolist()
-        self.mu: list[float] = net.node_demand_mean.tolist()
+        # Static structure, as Python lists (shared with the SimPy engine).
+        layout = self.layout = Layout.build(net)
         self.demand = [
-            rules.lognormal_parameters(mu, cv)
-            for mu, cv in zip(self.mu, net.node_demand_cv.tolist(), strict=True)
+            rules.lognormal_parameters(mu, cv) for mu, cv in zip(layout.mu, layout.cv, strict=True)
         ]
-        self.demand_key: list[int] = [int(k) for k in net.node_demand_stream]
-        bom_ptr: list[int] = net.bom_ptr.tolist()
-        bom_per_unit: list[float] = net.bom_per_unit.tolist()
-        bom_commodity: list[int] = net.bom_commodity.tolist()
-        # per node: (input buffer row, units per unit of output, input commodity)
-        self.bom = [
-            [
-                (n_nodes + m, bom_per_unit[m], bom_commodity[m])
-                for m in range(bom_ptr[n], bom_ptr[n + 1])
-            ]
-            for n in range(n_nodes)
-        ]
-        self.node_commodity: list[int] = net.node_commodity.tolist()
-        self.buffer_commodity: list[int] = net.buffer_commodity.tolist()
-        self.target: list[float] = net.buffer_target.tolist()
-        self.capacity: list[float] = net.buffer_capacity.tolist()
-        self.lane_from: list[int] = net.lane_from.tolist()
-        self.lane_to: list[int] = net.lane_to.tolist()
-        self.lane_buffer: list[int] = net.lane_buffer.tolist()
-        self.lead: list[int] = net.lane_lead_time.tolist()
-        self.lane_capacity: list[float] = net.lane_capacity.tolist()
-        self.share: list[float] = net.lane_share.tolist()
-        self.switch_delay: list[int] = net.lane_switch_delay.tolist()
         self.lane_detour = list(
-            zip(net.lane_detour_days.tolist(), net.lane_detour_factor.tolist(), strict=True)
+            zip(layout.lane_detour_days, layout.lane_detour_factor, strict=True)
         )
-        choke_ptr: list[int] = net.lane_choke_ptr.tolist()
-        chokes: list[int] = net.lane_chokes.tolist()
-        self.lane_chokes = [_rows(choke_ptr, chokes, lane) for lane in range(n_lanes)]
-        self.choke_detour_days: list[int] = net.choke_detour_days.tolist()
-        self.choke_factor: list[float] = net.choke_capacity_factor.tolist()
-        self.consumers: list[int] = net.consumers.tolist()
-        lane_mode: list[int] = net.lane_mode.tolist()
-        buffer_ptr: list[int] = net.buffer_lane_ptr.tolist()
-        buffer_lanes: list[int] = net.buffer_lanes.tolist()
-        self.inbound = [_rows(buffer_ptr, buffer_lanes, b) for b in range(n_buffers)]
-        out_ptr: list[int] = net.node_out_ptr.tolist()
-        out_lanes: list[int] = net.node_out_lanes.tolist()
-        outbound = [_rows(out_ptr, out_lanes, n) for n in range(n_nodes)]
-        self.normal_in = [[i for i in lanes if lane_mode[i] == _NORMAL] for lanes in self.inbound]
-        self.normal_out = [[i for i in lanes if lane_mode[i] == _NORMAL] for lanes in outbound]
-        self.release_out = [[i for i in lanes if lane_mode[i] == _RELEASE] for lanes in outbound]
-        self.sharing_out = [[i for i in lanes if lane_mode[i] == _SHARING] for lanes in outbound]
-        tables = self.tables
-        # Section 5.5: every non-strategic buffer with at least one inbound normal lane orders.
-        self.ordering_buffers: list[int] = tables.order_buffers.tolist()
         # Positions are needed by the ordering buffers and, in phases 6b and 6c, by the consumers.
-        self.positioned_buffers = sorted(set(self.ordering_buffers) | set(self.consumers))
-        self.stockpiles: list[int] = tables.release_nodes.tolist()
-        self.donors: list[int] = tables.sharing_nodes.tolist()
-        country: list[int] = net.node_country.tolist()
-        priority: list[int] = net.country_priority.tolist()
+        self.positioned_buffers = sorted(set(layout.ordering_buffers) | set(layout.consumers))
+        self.donors: list[int] = layout.tables.sharing_nodes.tolist()
         self.ranks = (
-            None
-            if net.allocation == ALLOCATION_CODES["pro_rata"]
-            else [[priority[country[self.lane_to[i]]] for i in lanes] for lanes in self.normal_out]
+            [[layout.lane_rank[i] for i in lanes] for lanes in layout.normal_out]
+            if layout.priority
+            else None
         )
-        # The lanes each export restriction matches (section 3.1), by disruption row.
-        self.disruption_row = {name: d for d, name in enumerate(net.disruption_ids)}
-        export_ptr: list[int] = tables.export_ptr.tolist()
-        export_lanes: list[int] = tables.export_lanes.tolist()
-        self.export_lanes = [_rows(export_ptr, export_lanes, d) for d in range(len(export_ptr) - 1)]
         self.licensing_delay: list[int] = net.dis_licensing_delay.tolist()
 
         # State (section 2.6): stock on hand and the warm-start pipeline.
@@ -156,7 +96,7 @@ class ReferenceRun:
         self.pipe: list[dict[int, float]] = [{} for _ in range(n_lanes)]
         for lane, flow in enumerate(net.lane_initial_flow.tolist()):
             if flow > 0.0:
-                self.pipe[lane] = dict.fromkeys(range(self.lead[lane]), flow)
+                self.pipe[lane] = dict.fromkeys(range(self.layout.lead[lane]), flow)
         self.counter = [0] * n_lanes  # switching counter c_l, with c_l(-1) = 0
         # Today's disruption states (phase 1), orders and fills (phases 5 and 6).
         self.f = [1.0] * n_nodes
@@ -175,8 +115,8 @@ class ReferenceRun:
 
         # Records for the metrics (section 7).
         self.records = Records.start(net)
-        self.daily_demand = dict(zip(self.consumers, self.records.demand, strict=True))
-        self.daily_served = dict(zip(self.consumers, self.records.served, strict=True))
+        self.daily_demand = dict(zip(self.layout.consumers, self.records.demand, strict=True))
+        self.daily_served = dict(zip(self.layout.consumers, self.records.served, strict=True))
         self.shipped = [0.0] * n_lanes
 
     # -- one day -------------------------------------------------------------------------------
@@ -209,7 +149,7 @@ class ReferenceRun:
 
     def thru(self, lane: int, y: float) -> float:
         """Through-capacity (section 5.1): what lane ``lane`` passes of a request ``y``."""
-        return rules.thru(self.lane_capacity[lane], self.phi[lane], y)
+        return rules.thru(self.layout.lane_capacity[lane], self.phi[lane], y)
 
     def phase1_states(self, t: int) -> None:
         """Section 5.1 (and 3.4): factors, closures, surges, lane states, switching counters."""
@@ -221,8 +161,8 @@ class ReferenceRun:
             if level == 0.0:  # multiplies by 1 and sets no licensing delay
                 continue
             if occurrence.kind == "export_restriction":
-                d = self.disruption_row[occurrence.source]
-                for lane in self.export_lanes[d]:
+                d = self.layout.disruption_row[occurrence.source]
+                for lane in self.layout.export_lanes[d]:
                     gx_levels[lane].append(level)
                     lic[lane] = max(lic[lane], self.licensing_delay[d])
             else:
@@ -232,20 +172,25 @@ class ReferenceRun:
             rules.surge_multiplier(on.get(("demand_surge", n), ())) for n in range(self.n_nodes)
         ]
         self.g = [rules.combined_factor(on.get(("lane", i), ())) for i in range(self.n_lanes)]
-        x_k = [rules.closure(on.get(("chokepoint", k), ())) for k in range(len(self.choke_factor))]
+        x_k = [
+            rules.closure(on.get(("chokepoint", k), ()))
+            for k in range(len(self.layout.choke_factor))
+        ]
         self.lic = lic
         for lane in range(self.n_lanes):
             x, extra, factor = rules.lane_route(
-                self.lane_chokes[lane],
+                self.layout.lane_chokes[lane],
                 x_k,
                 self.lane_detour[lane],
-                self.choke_detour_days,
-                self.choke_factor,
+                self.layout.choke_detour_days,
+                self.layout.choke_factor,
             )
             self.x_l[lane], self.E[lane], self.F[lane] = x, extra, factor
             gx = rules.combined_factor(gx_levels[lane])
             self.phi[lane] = rules.throughput(self.g[lane], gx, x, factor)
-            self.avail[lane] = rules.availability(self.phi[lane], self.f[self.lane_from[lane]])
+            self.avail[lane] = rules.availability(
+                self.phi[lane], self.f[self.layout.lane_from[lane]]
+            )
             self.counter[lane] = self.counter[lane] + 1 if self.avail[lane] < 1.0 else 0
 
     def phase2_arrivals(self, t: int) -> None:
@@ -256,40 +201,42 @@ class ReferenceRun:
             if t not in pipe:
                 continue
             deliver, carry = rules.delivery(self.g[lane], pipe.pop(t))
-            b = self.lane_buffer[lane]
+            b = self.layout.lane_buffer[lane]
             self.S[b] += deliver
             records.delivered[b] += deliver
             if carry != 0.0:
                 pipe[t + 1] = pipe.get(t + 1, 0.0) + carry
         for b in range(self.n_buffers):
-            self.S[b], lost = rules.clip(self.S[b], self.capacity[b])
-            records.lost[self.buffer_commodity[b]] += lost
+            self.S[b], lost = rules.clip(self.S[b], self.layout.capacity[b])
+            records.lost[self.layout.buffer_commodity[b]] += lost
 
     def phase3_production(self) -> None:
         """Section 5.3: sources and processors produce into their stock buffer."""
-        S, records = self.S, self.records
+        S, records, layout = self.S, self.records, self.layout
         for n in range(self.n_nodes):
-            if self.node_kind[n] not in (_SOURCE, _PROCESSOR):
+            if layout.node_kind[n] not in (_SOURCE, _PROCESSOR):
                 continue
-            bom = self.bom[n]  # a processor with no BOM rows behaves like a source
-            inputs = min((S[i] / q for i, q, _ in bom), default=float("inf"))
-            p = rules.production(self.node_capacity[n] * self.f[n], self.capacity[n] - S[n], inputs)
-            for i, q, c in bom:
+            bom = layout.bom[n]  # a processor with no BOM rows behaves like a source
+            inputs = min((S[i] / q for i, q in bom), default=float("inf"))
+            p = rules.production(
+                layout.node_capacity[n] * self.f[n], layout.capacity[n] - S[n], inputs
+            )
+            for i, q in bom:
                 S[i] -= q * p
-                records.consumed_inputs[c] += q * p
+                records.consumed_inputs[layout.buffer_commodity[i]] += q * p
             S[n] += p
-            records.produced[self.node_commodity[n]] += p
+            records.produced[layout.node_commodity[n]] += p
 
     def phase4_demand(self, t: int) -> None:
         """Section 5.4: consumers serve what they can of their (surged) demand; the rest is lost."""
         records = self.records
-        for r, b in enumerate(self.consumers):
+        for r, b in enumerate(self.layout.consumers):
             parameters = self.demand[b]
             base = (
-                self.mu[b]
+                self.layout.mu[b]
                 if parameters is None
                 else rules.lognormal_demand(
-                    parameters, self.net.seed, self.replication, self.demand_key[b], t
+                    parameters, self.net.seed, self.replication, self.layout.demand_key[b], t
                 )
             )
             d = base * self.surge[b]
@@ -297,63 +244,72 @@ class ReferenceRun:
             self.S[b] -= served
             records.demand[r].append(d)
             records.served[r].append(served)
-            records.consumed_demand[self.node_commodity[b]] += served
+            records.consumed_demand[self.layout.node_commodity[b]] += served
 
     def phase5_ordering(self) -> None:
         """Section 5.5: inventory positions (all modes) and order-up-to orders."""
         for b in self.positioned_buffers:
             in_transit = 0.0
-            for lane in self.inbound[b]:
+            for lane in self.layout.inbound[b]:
                 in_transit += self.in_transit(lane)
             self.IP[b] = self.S[b] + in_transit
         self.order = [0.0] * self.n_buffers
-        for b in self.ordering_buffers:
-            self.order[b] = rules.order_up_to(self.target[b], self.IP[b])
+        for b in self.layout.ordering_buffers:
+            self.order[b] = rules.order_up_to(self.layout.target[b], self.IP[b])
 
     def phase6a_allocation(self) -> None:
         """Section 5.6: effective shares, requests ``thru(O_b e_l)``, each supplier's fills."""
         request = [0.0] * self.n_lanes
-        for b in self.ordering_buffers:
-            group = self.normal_in[b]
+        for b in self.layout.ordering_buffers:
+            group = self.layout.normal_in[b]
             shares = rules.effective_shares(
                 group,
                 [self.counter[lane] for lane in group],
-                self.share,
+                self.layout.share,
                 self.avail,
-                self.lane_capacity,
-                self.switch_delay,
+                self.layout.lane_capacity,
+                self.layout.switch_delay,
             )
             for lane, effective in zip(group, shares, strict=True):
                 request[lane] = self.thru(lane, self.order[b] * effective)
         self.fill = [0.0] * self.n_lanes
-        for n, lanes in enumerate(self.normal_out):
+        for n, lanes in enumerate(self.layout.normal_out):
             if not lanes:
                 continue
             available = rules.supplier_available(
-                self.S[n], self.node_kind[n] == _STORAGE, self.node_capacity[n], self.f[n]
+                self.S[n],
+                self.layout.node_kind[n] == _STORAGE,
+                self.layout.node_capacity[n],
+                self.f[n],
             )
             ranks = None if self.ranks is None else self.ranks[n]
             rules.allocate(request, lanes, available, ranks, self.fill)
 
     def cover(self, b: int) -> float:
         """Section 5.7: stock after phase 4 over mean demand (no surge); inf when ``mu = 0``."""
-        return rules.cover(self.S[b], self.mu[b])
+        return rules.cover(self.S[b], self.layout.mu[b])
 
     def phase6b_release(self) -> None:
         """Section 5.7: each consumer's need, then strategic stockpiles release to the triggered."""
         self.need = {
-            b: rules.need(self.target[b], self.IP[b], [self.fill[i] for i in self.normal_in[b]])
-            for b in self.consumers
+            b: rules.need(
+                self.layout.target[b], self.IP[b], [self.fill[i] for i in self.layout.normal_in[b]]
+            )
+            for b in self.layout.consumers
         }
         trigger = self.net.release_trigger_days
-        for z in self.stockpiles:
-            lanes = [i for i in self.release_out[z] if self.cover(self.lane_to[i]) < trigger]
+        for z in self.layout.stockpiles:
+            lanes = [
+                i
+                for i in self.layout.release_out[z]
+                if self.cover(self.layout.lane_to[i]) < trigger
+            ]
             if lanes:
                 available = rules.release_available(
                     self.S[z],
                     self.net.release_max_fraction,
                     float(self.net.buffer_initial[z]),
-                    self.node_capacity[z],
+                    self.layout.node_capacity[z],
                     self.f[z],
                 )
                 self._fill_from(lanes, available)
@@ -364,19 +320,23 @@ class ReferenceRun:
         for j in self.donors:  # in compiled order
             if not self.cover(j) > floor:
                 continue
-            lanes = [i for i in self.sharing_out[j] if self.cover(self.lane_to[i]) < trigger]
+            lanes = [
+                i
+                for i in self.layout.sharing_out[j]
+                if self.cover(self.layout.lane_to[i]) < trigger
+            ]
             if lanes:
                 offer = rules.sharing_offer(
-                    self.net.sharing_max_fraction, self.S[j], floor, self.mu[j]
+                    self.net.sharing_max_fraction, self.S[j], floor, self.layout.mu[j]
                 )
                 self._fill_from(lanes, offer)
 
     def _fill_from(self, lanes: list[int], available: float) -> None:
         """Fill ``r_l = thru_l(N_b)`` on ``lanes`` from ``available``, pro rata when short."""
-        requests = [self.thru(lane, self.need[self.lane_to[lane]]) for lane in lanes]
+        requests = [self.thru(lane, self.need[self.layout.lane_to[lane]]) for lane in lanes]
         for lane, q in zip(lanes, rules.fill_pro_rata(requests, available), strict=True):
             self.fill[lane] = q
-            self.need[self.lane_to[lane]] -= q
+            self.need[self.layout.lane_to[lane]] -= q
 
     def phase7_shipping(self, t: int) -> None:
         """Section 5.8: fills leave the supplier and enter the pipeline, direct and by detour."""
@@ -384,10 +344,10 @@ class ReferenceRun:
             q = self.fill[lane]
             if not q > 0.0:
                 continue
-            self.S[self.lane_from[lane]] -= q
+            self.S[self.layout.lane_from[lane]] -= q
             direct, detour = rules.split_shipment(q, self.x_l[lane], self.F[lane])
             pipe = self.pipe[lane]
-            arrival = t + self.lead[lane] + self.lic[lane]
+            arrival = t + self.layout.lead[lane] + self.lic[lane]
             pipe[arrival] = pipe.get(arrival, 0.0) + direct
             if detour != 0.0:
                 arrival += self.E[lane]
@@ -402,7 +362,7 @@ class ReferenceRun:
             raise ValueError(f"ran {self.days_run} of the horizon's {self.net.horizon_days} days")
         metrics = replication_metrics(
             self.net,
-            self.tables,
+            self.layout.tables,
             self.records,
             final_stock=self.S,
             final_transit=[self.in_transit(lane) for lane in range(self.n_lanes)],

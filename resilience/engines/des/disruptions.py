@@ -23,8 +23,8 @@ from typing import Any
 
 import simpy
 
-from resilience.engines.des.layout import Layout
 from resilience.engines.des.trace import TraceLog
+from resilience.model.layout import Layout
 from resilience.model.rules import (
     availability,
     closure,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from resilience.engines.des.layout import Layout
+from resilience.model.layout import Layout
 from resilience.model.metrics import FloatArray, Records, replication_metrics
 from resilience.model.timeline import Occurrence
 

@@ -26,12 +26,12 @@ from resilience.engines.des.cargo import CanalSlots, CargoLane
 from resilience.engines.des.clock import BOOKS
 from resilience.engines.des.disruptions import time_of_day_shifts
 from resilience.engines.des.lanes import FluidLane
-from resilience.engines.des.layout import Layout
 from resilience.engines.des.metrics import Outcome, outcome
 from resilience.engines.des.nodes import NodeAgent, daily_routine
 from resilience.engines.des.options import FLUID, DetailOptions
 from resilience.engines.des.policies import EmergencyPolicy
 from resilience.engines.des.state import DesState
+from resilience.model.layout import Layout
 
 __all__ = ["DesModel", "simulate"]
 

@@ -29,8 +29,8 @@ from resilience.engines.des.clock import (
     SHIPPING,
 )
 from resilience.engines.des.lanes import FluidLane
-from resilience.engines.des.layout import CONSUMER, PROCESSOR, SOURCE, STORAGE
 from resilience.engines.des.state import DesState
+from resilience.model.layout import CONSUMER, PROCESSOR, SOURCE, STORAGE
 from resilience.model.rules import (
     allocate,
     clip,

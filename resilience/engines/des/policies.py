@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from resilience.engines.des.clock import RELEASE, SHARING, SHIPPING
 from resilience.engines.des.lanes import FluidLane
-from resilience.engines.des.layout import MODE_NAMES
 from resilience.engines.des.nodes import Step
 from resilience.engines.des.state import DesState
+from resilience.model.layout import MODE_NAMES
 from resilience.model.rules import (
     cover,
     fill_pro_rata,

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from resilience.engines.des.clock import DesEnvironment
 from resilience.engines.des.disruptions import DisruptionBoard
-from resilience.engines.des.layout import Layout
 from resilience.engines.des.options import DetailOptions
 from resilience.engines.des.trace import TraceLog
+from resilience.model.layout import Layout
 from resilience.model.metrics import Records
 from resilience.model.timeline import sample_timeline
 from resilience.network.arrays import Network

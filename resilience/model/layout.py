@@ -1,11 +1,12 @@
 """The static structure of a Network as Python lists, built once and shared by replications.
 
-The SimPy engine reads the same compiled `Network` as the kernel. Its processes do scalar work on
-one element at a time, where Python lists index much faster than NumPy arrays, so `Layout`
-converts the arrays once per network and derives the relations the processes need (inbound and
-outbound lanes by mode, share groups, suppliers, the buffers that order). It also holds the
-kernel's static tables (`resilience.network.tables.build_tables`) for the onset rule of section
-7.1, so that both engines decide which occurrences affect a consumer from the same masks.
+The plain-Python engines (the reference day loop and the SimPy processes) read the same
+compiled `Network` as the kernel. They do scalar work on one element at a time, where Python
+lists index much faster than NumPy arrays, so `Layout` converts the arrays once per network and
+derives the relations the engines need (inbound and outbound lanes by mode, share groups,
+suppliers, the buffers that order). Relations the kernel also uses (ordering buffers, export
+matches, upstream masks for the onset rule of section 7.1) come from the shared static tables
+(`resilience.network.tables.build_tables`), so that every engine reads the same ones.
 """
 
 from __future__ import annotations
@@ -130,20 +131,13 @@ class Layout:
         country: list[int] = net.node_country.tolist()
         priority = net.allocation == ALLOCATION_CODES["priority"]
         lane_rank = [int(net.country_priority[country[lane_to[lane]]]) for lane in range(n_lanes)]
-        export_lanes: dict[int, list[int]] = {}
-        lane_from: list[int] = net.lane_from.tolist()
-        lane_commodity: list[int] = net.lane_commodity.tolist()
-        for d in range(len(net.disruption_ids)):
-            if int(net.dis_kind[d]) != EXPORT:
-                continue
-            origin, commodity = int(net.dis_origin[d]), int(net.dis_commodity[d])
-            export_lanes[d] = [
-                lane
-                for lane in range(n_lanes)
-                if country[lane_from[lane]] == origin
-                and lane_commodity[lane] == commodity
-                and bool(net.dis_destinations[d, country[lane_to[lane]]])
-            ]
+        export_ptr: list[int] = kernel_tables.export_ptr.tolist()
+        matched: list[int] = kernel_tables.export_lanes.tolist()
+        export_lanes = {
+            d: matched[export_ptr[d] : export_ptr[d + 1]]
+            for d in range(len(net.disruption_ids))
+            if int(net.dis_kind[d]) == EXPORT
+        }
         return cls(
             network=net,
             tables=kernel_tables,
@@ -164,10 +158,10 @@ class Layout:
             capacity=net.buffer_capacity.tolist(),
             initial=net.buffer_initial.tolist(),
             lane_ids=net.lane_ids,
-            lane_from=lane_from,
+            lane_from=net.lane_from.tolist(),
             lane_to=lane_to,
             lane_buffer=net.lane_buffer.tolist(),
-            lane_commodity=lane_commodity,
+            lane_commodity=net.lane_commodity.tolist(),
             lane_mode=lane_mode,
             lead=net.lane_lead_time.tolist(),
             lane_capacity=net.lane_capacity.tolist(),
@@ -185,9 +179,7 @@ class Layout:
             normal_out=[[lane for lane in out if lane_mode[lane] == NORMAL] for out in outbound],
             release_out=[[lane for lane in out if lane_mode[lane] == RELEASE] for out in outbound],
             sharing_out=[[lane for lane in out if lane_mode[lane] == SHARING] for out in outbound],
-            ordering_buffers=[
-                b for b in range(n_buffers) if normal_in[b] and not strategic[buffer_node[b]]
-            ],
+            ordering_buffers=kernel_tables.order_buffers.tolist(),
             consumers=net.consumers.tolist(),
             stockpiles=[n for n in range(n_nodes) if kinds[n] == STORAGE and strategic[n]],
             lane_rank=lane_rank,
