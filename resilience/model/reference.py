@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from resilience.model import rules
+from resilience.model import emergency, rules
 from resilience.model.layout import Layout
 from resilience.model.metrics import FloatArray, Records, replication_metrics
 from resilience.model.timeline import Occurrence, sample_timeline
@@ -83,7 +83,7 @@ class ReferenceRun:
         )
         # Positions are needed by the ordering buffers and, in phases 6b and 6c, by the consumers.
         self.positioned_buffers = sorted(set(layout.ordering_buffers) | set(layout.consumers))
-        self.donors: list[int] = layout.tables.sharing_nodes.tolist()
+        self.donors = emergency.donors(layout)
         self.ranks = (
             [[layout.lane_rank[i] for i in lanes] for lanes in layout.normal_out]
             if layout.priority
@@ -285,58 +285,14 @@ class ReferenceRun:
             ranks = None if self.ranks is None else self.ranks[n]
             rules.allocate(request, lanes, available, ranks, self.fill)
 
-    def cover(self, b: int) -> float:
-        """Section 5.7: stock after phase 4 over mean demand (no surge); inf when ``mu = 0``."""
-        return rules.cover(self.S[b], self.layout.mu[b])
-
     def phase6b_release(self) -> None:
         """Section 5.7: each consumer's need, then strategic stockpiles release to the triggered."""
-        self.need = {
-            b: rules.need(
-                self.layout.target[b], self.IP[b], [self.fill[i] for i in self.layout.normal_in[b]]
-            )
-            for b in self.layout.consumers
-        }
-        trigger = self.net.release_trigger_days
-        for z in self.layout.stockpiles:
-            lanes = [
-                i
-                for i in self.layout.release_out[z]
-                if self.cover(self.layout.lane_to[i]) < trigger
-            ]
-            if lanes:
-                available = rules.release_available(
-                    self.S[z],
-                    self.net.release_max_fraction,
-                    float(self.net.buffer_initial[z]),
-                    self.layout.node_capacity[z],
-                    self.f[z],
-                )
-                self._fill_from(lanes, available)
+        self.need = emergency.needs(self.layout, self.IP, self.fill)
+        emergency.release(self.layout, self.S, self.f, self.phi, self.need, self.fill)
 
     def phase6c_sharing(self) -> None:
         """Section 5.7: donors above their floor share with recipients below the trigger."""
-        trigger, floor = self.net.sharing_trigger_days, self.net.sharing_floor_days
-        for j in self.donors:  # in compiled order
-            if not self.cover(j) > floor:
-                continue
-            lanes = [
-                i
-                for i in self.layout.sharing_out[j]
-                if self.cover(self.layout.lane_to[i]) < trigger
-            ]
-            if lanes:
-                offer = rules.sharing_offer(
-                    self.net.sharing_max_fraction, self.S[j], floor, self.layout.mu[j]
-                )
-                self._fill_from(lanes, offer)
-
-    def _fill_from(self, lanes: list[int], available: float) -> None:
-        """Fill ``r_l = thru_l(N_b)`` on ``lanes`` from ``available``, pro rata when short."""
-        requests = [self.thru(lane, self.need[self.layout.lane_to[lane]]) for lane in lanes]
-        for lane, q in zip(lanes, rules.fill_pro_rata(requests, available), strict=True):
-            self.fill[lane] = q
-            self.need[self.layout.lane_to[lane]] -= q
+        emergency.share(self.layout, self.S, self.phi, self.need, self.fill, self.donors)
 
     def phase7_shipping(self, t: int) -> None:
         """Section 5.8: fills leave the supplier and enter the pipeline, direct and by detour."""
