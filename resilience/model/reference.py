@@ -156,7 +156,7 @@ class ReferenceRun:
         levels = [occurrence.level(t) for occurrence in self.timeline]
         on: dict[tuple[str, int], list[float]] = {}  # (kind, target) -> levels, timeline order
         gx_levels: list[list[float]] = [[] for _ in range(self.n_lanes)]
-        lic = [0] * self.n_lanes
+        delays: list[list[int]] = [[] for _ in range(self.n_lanes)]  # paired with gx_levels
         for occurrence, level in zip(self.timeline, levels, strict=True):
             if level == 0.0:  # multiplies by 1 and sets no licensing delay
                 continue
@@ -164,7 +164,7 @@ class ReferenceRun:
                 d = self.layout.disruption_row[occurrence.source]
                 for lane in self.layout.export_lanes[d]:
                     gx_levels[lane].append(level)
-                    lic[lane] = max(lic[lane], self.licensing_delay[d])
+                    delays[lane].append(self.licensing_delay[d])
             else:
                 on.setdefault((occurrence.kind, occurrence.target), []).append(level)
         self.f = [rules.combined_factor(on.get(("node", n), ())) for n in range(self.n_nodes)]
@@ -176,7 +176,7 @@ class ReferenceRun:
             rules.closure(on.get(("chokepoint", k), ()))
             for k in range(len(self.layout.choke_factor))
         ]
-        self.lic = lic
+        self.lic = [rules.licensing_delay(v, d) for v, d in zip(gx_levels, delays, strict=True)]
         for lane in range(self.n_lanes):
             x, extra, factor = rules.lane_route(
                 self.layout.lane_chokes[lane],
@@ -191,7 +191,7 @@ class ReferenceRun:
             self.avail[lane] = rules.availability(
                 self.phi[lane], self.f[self.layout.lane_from[lane]]
             )
-            self.counter[lane] = self.counter[lane] + 1 if self.avail[lane] < 1.0 else 0
+            self.counter[lane] = rules.switching_counter(self.counter[lane], self.avail[lane])
 
     def phase2_arrivals(self, t: int) -> None:
         """Section 5.2: deliver ``g_l`` of what is due, carry the rest, then clip overflow."""

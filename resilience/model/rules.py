@@ -34,6 +34,7 @@ __all__ = [
     "effective_shares",
     "fill_pro_rata",
     "lane_route",
+    "licensing_delay",
     "lognormal_demand",
     "lognormal_parameters",
     "need",
@@ -46,6 +47,7 @@ __all__ = [
     "split_shipment",
     "supplier_available",
     "surge_multiplier",
+    "switching_counter",
     "throughput",
     "thru",
 ]
@@ -129,6 +131,17 @@ def throughput(g: float, gx: float, x: float, factor: float) -> float:
 def availability(phi: float, f_from: float) -> float:
     """``a_l = min(1, phi_l) * f_from``; the switching counter runs while it is < 1 (5.1)."""
     return min(1.0, phi) * f_from
+
+
+def licensing_delay(levels: Sequence[float], delays: Sequence[int]) -> int:
+    """``Lic_l``: the largest licensing delay (days) of the matching export restrictions in
+    effect (level not 0), 0 if none (section 5.1); ``levels`` and ``delays`` pair up."""
+    return max((d for v, d in zip(levels, delays, strict=True) if v != 0.0), default=0)
+
+
+def switching_counter(previous: int, avail: float) -> int:
+    """``c_l(t) = c_l(t-1) + 1`` while ``a_l(t) < 1``, else 0 (section 5.1, step 3)."""
+    return previous + 1 if avail < 1.0 else 0
 
 
 def thru(capacity: float, phi: float, y: float) -> float:

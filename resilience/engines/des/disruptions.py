@@ -30,6 +30,7 @@ from resilience.model.rules import (
     closure,
     combined_factor,
     lane_route,
+    licensing_delay,
     surge_multiplier,
     throughput,
 )
@@ -231,9 +232,9 @@ class DisruptionBoard:
             lanes.update(self.choke_lanes[k])
         for lane in exports:
             self.gx[lane] = combined_factor(self._levels(self.export_occurrences[lane]))
-            self.lic[lane] = max(
-                (self.delay[i] for i in self.export_occurrences[lane] if self.level[i] != 0.0),
-                default=0,
+            occurrences = self.export_occurrences[lane]
+            self.lic[lane] = licensing_delay(
+                self._levels(occurrences), [self.delay[i] for i in occurrences]
             )
             lanes.add(lane)
         day = math.floor(self.env.now)
