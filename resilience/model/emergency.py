@@ -58,12 +58,7 @@ def release(
     """
     net = layout.network
     for z in layout.stockpiles:
-        lanes = [
-            lane
-            for lane in layout.release_out[z]
-            if cover(S[layout.lane_to[lane]], layout.mu[layout.lane_to[lane]])
-            < net.release_trigger_days
-        ]
+        lanes = _triggered(layout, S, layout.release_out[z], net.release_trigger_days)
         if lanes:
             available = release_available(
                 S[z], net.release_max_fraction, layout.initial[z], layout.node_capacity[z], f[z]
@@ -88,15 +83,16 @@ def share(
     for j in donor_nodes:
         if not cover(S[j], layout.mu[j]) > floor:
             continue
-        lanes = [
-            lane
-            for lane in layout.sharing_out[j]
-            if cover(S[layout.lane_to[lane]], layout.mu[layout.lane_to[lane]])
-            < net.sharing_trigger_days
-        ]
+        lanes = _triggered(layout, S, layout.sharing_out[j], net.sharing_trigger_days)
         if lanes:
             offer = sharing_offer(net.sharing_max_fraction, S[j], floor, layout.mu[j])
             _fill_from(layout, lanes, offer, phi, needs_now, fills)
+
+
+def _triggered(layout: Layout, S: Sequence[float], lanes: list[int], trigger: float) -> list[int]:
+    """The ``lanes`` whose destination's cover is below ``trigger`` days (section 5.7)."""
+    lane_to, mu = layout.lane_to, layout.mu
+    return [lane for lane in lanes if cover(S[lane_to[lane]], mu[lane_to[lane]]) < trigger]
 
 
 def _fill_from(

@@ -110,6 +110,10 @@ class Metrics:
     conservation: FloatArray
     daily_service: FloatArray
 
+    def arrays(self) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """``(consumer, network, conservation, daily_service)``, for an engine's own outcome."""
+        return self.consumer, self.network, self.conservation, self.daily_service
+
 
 def replication_metrics(
     network: Network,

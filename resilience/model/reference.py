@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from resilience.model import emergency, rules
 from resilience.model.layout import Layout
-from resilience.model.metrics import FloatArray, Records, replication_metrics
+from resilience.model.metrics import Metrics, Records, replication_metrics
 from resilience.model.timeline import Occurrence, sample_timeline
 from resilience.network.arrays import NODE_KIND_CODES, Network
 
@@ -27,19 +27,10 @@ _SOURCE, _PROCESSOR, _STORAGE = (NODE_KIND_CODES[k] for k in ("source", "process
 
 
 @dataclass(frozen=True)
-class ReplicationOutcome:
-    """What one replication reports (resilience.model.outcomes gives the column order).
+class ReplicationOutcome(Metrics):
+    """What one replication reports: the `Metrics` of section 7 and ``timeline``, the sampled
+    occurrences (section 4.3) as `sample_timeline` returns them."""
 
-    Attributes:
-        consumer: (R, len(CONSUMER_METRICS)) float64, one row per consumer in network order.
-        network: (len(NETWORK_METRICS),) float64, network-wide cost totals.
-        conservation: (C, len(CONSERVATION_TERMS)) float64, the material balance per commodity.
-        timeline: the sampled occurrences (section 4.3), as `sample_timeline` returns them.
-    """
-
-    consumer: FloatArray
-    network: FloatArray
-    conservation: FloatArray
     timeline: list[Occurrence]
 
 
@@ -325,9 +316,4 @@ class ReferenceRun:
             shipped=self.shipped,
             timeline=self.timeline,
         )
-        return ReplicationOutcome(
-            consumer=metrics.consumer,
-            network=metrics.network,
-            conservation=metrics.conservation,
-            timeline=self.timeline,
-        )
+        return ReplicationOutcome(*metrics.arrays(), timeline=self.timeline)

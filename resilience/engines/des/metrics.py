@@ -10,28 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from resilience.model.layout import Layout
-from resilience.model.metrics import FloatArray, Records, replication_metrics
+from resilience.model.metrics import Metrics, Records, replication_metrics
 from resilience.model.timeline import Occurrence
 
 __all__ = ["Outcome", "outcome"]
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """One replication's results (resilience.model.outcomes gives the column order).
+class Outcome(Metrics):
+    """One replication's results: the `Metrics` of section 7 and ``events``, the SimPy events
+    processed."""
 
-    Attributes:
-        consumer: (R, len(CONSUMER_METRICS)) float64.
-        network: (len(NETWORK_METRICS),) float64, currency.
-        conservation: (C, len(CONSERVATION_TERMS)) float64, units of each commodity.
-        daily_service: (R, H) float64, served / demand per day (1 when demand is 0).
-        events: SimPy events processed.
-    """
-
-    consumer: FloatArray
-    network: FloatArray
-    conservation: FloatArray
-    daily_service: FloatArray
     events: int
 
 
@@ -56,10 +45,4 @@ def outcome(
         shipped=shipped,
         timeline=timeline,
     )
-    return Outcome(
-        consumer=metrics.consumer,
-        network=metrics.network,
-        conservation=metrics.conservation,
-        daily_service=metrics.daily_service,
-        events=events,
-    )
+    return Outcome(*metrics.arrays(), events=events)
