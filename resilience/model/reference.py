@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from resilience.model import emergency, rules
 from resilience.model.layout import Layout
 from resilience.model.metrics import Metrics, Records, replication_metrics
+from resilience.model.states import DayStates
 from resilience.model.timeline import Occurrence, sample_timeline
 from resilience.network.arrays import NODE_KIND_CODES, Network
 
@@ -69,9 +70,6 @@ class ReferenceRun:
         self.demand = [
             rules.lognormal_parameters(mu, cv) for mu, cv in zip(layout.mu, layout.cv, strict=True)
         ]
-        self.lane_detour = list(
-            zip(layout.lane_detour_days, layout.lane_detour_factor, strict=True)
-        )
         # Positions are needed by the ordering buffers and, in phases 6b and 6c, by the consumers.
         self.positioned_buffers = sorted(set(layout.ordering_buffers) | set(layout.consumers))
         self.donors = emergency.donors(layout)
@@ -90,15 +88,9 @@ class ReferenceRun:
                 self.pipe[lane] = dict.fromkeys(range(self.layout.lead[lane]), flow)
         self.counter = [0] * n_lanes  # switching counter c_l, with c_l(-1) = 0
         # Today's disruption states (phase 1), orders and fills (phases 5 and 6).
-        self.f = [1.0] * n_nodes
-        self.surge = [1.0] * n_nodes
-        self.g = [1.0] * n_lanes
-        self.x_l = [0.0] * n_lanes
-        self.E = [0] * n_lanes
-        self.F = [1.0] * n_lanes
-        self.phi = [1.0] * n_lanes
-        self.avail = [1.0] * n_lanes
-        self.lic = [0] * n_lanes
+        states = self.states = DayStates(layout)
+        self.f, self.surge, self.g, self.lic = states.f, states.surge, states.g, states.lic
+        self.x_l, self.E, self.F, self.phi = states.x_l, states.E, states.F, states.phi
         self.IP = [0.0] * n_buffers
         self.order = [0.0] * n_buffers
         self.fill = [0.0] * n_lanes
@@ -158,31 +150,18 @@ class ReferenceRun:
                     delays[lane].append(self.licensing_delay[d])
             else:
                 on.setdefault((occurrence.kind, occurrence.target), []).append(level)
-        self.f = [rules.combined_factor(on.get(("node", n), ())) for n in range(self.n_nodes)]
-        self.surge = [
-            rules.surge_multiplier(on.get(("demand_surge", n), ())) for n in range(self.n_nodes)
-        ]
-        self.g = [rules.combined_factor(on.get(("lane", i), ())) for i in range(self.n_lanes)]
-        x_k = [
-            rules.closure(on.get(("chokepoint", k), ()))
-            for k in range(len(self.layout.choke_factor))
-        ]
-        self.lic = [rules.licensing_delay(v, d) for v, d in zip(gx_levels, delays, strict=True)]
+        states = self.states
+        for n in range(self.n_nodes):
+            states.f[n] = rules.combined_factor(on.get(("node", n), ()))
+            states.surge[n] = rules.surge_multiplier(on.get(("demand_surge", n), ()))
+        for k in range(len(states.x_k)):
+            states.x_k[k] = rules.closure(on.get(("chokepoint", k), ()))
         for lane in range(self.n_lanes):
-            x, extra, factor = rules.lane_route(
-                self.layout.lane_chokes[lane],
-                x_k,
-                self.lane_detour[lane],
-                self.layout.choke_detour_days,
-                self.layout.choke_factor,
-            )
-            self.x_l[lane], self.E[lane], self.F[lane] = x, extra, factor
-            gx = rules.combined_factor(gx_levels[lane])
-            self.phi[lane] = rules.throughput(self.g[lane], gx, x, factor)
-            self.avail[lane] = rules.availability(
-                self.phi[lane], self.f[self.layout.lane_from[lane]]
-            )
-            self.counter[lane] = rules.switching_counter(self.counter[lane], self.avail[lane])
+            states.g[lane] = rules.combined_factor(on.get(("lane", lane), ()))
+            states.gx[lane] = rules.combined_factor(gx_levels[lane])
+            states.lic[lane] = rules.licensing_delay(gx_levels[lane], delays[lane])
+            avail = states.settle_lane(lane, self.layout.lane_chokes[lane])
+            self.counter[lane] = rules.switching_counter(self.counter[lane], avail)
 
     def phase2_arrivals(self, t: int) -> None:
         """Section 5.2: deliver ``g_l`` of what is due, carry the rest, then clip overflow."""
@@ -257,7 +236,7 @@ class ReferenceRun:
                 group,
                 [self.counter[lane] for lane in group],
                 self.layout.share,
-                self.avail,
+                self.states.avail,
                 self.layout.lane_capacity,
                 self.layout.switch_delay,
             )

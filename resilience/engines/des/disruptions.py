@@ -25,15 +25,8 @@ import simpy
 
 from resilience.engines.des.trace import TraceLog
 from resilience.model.layout import Layout
-from resilience.model.rules import (
-    availability,
-    closure,
-    combined_factor,
-    lane_route,
-    licensing_delay,
-    surge_multiplier,
-    throughput,
-)
+from resilience.model.rules import closure, combined_factor, licensing_delay, surge_multiplier
+from resilience.model.states import DayStates
 from resilience.model.timeline import Occurrence, uniform
 from resilience.network.compiler import stream_key
 
@@ -85,16 +78,10 @@ def occurrence_process(
         board.set_level(index, occurrence.level(day))
 
 
-class DisruptionBoard:
+class DisruptionBoard(DayStates):
     """The combined disruption state of every element (model.md 3.4, 5.1), kept current.
 
-    Attributes read by the other processes (lists indexed by row; factors are fractions):
-        f: node factor ``f_n``.         surge: demand multiplier ``prod (1 + level)``.
-        g: lane factor ``g_l``.         gx: export factor ``gx_l``.
-        lic: licensing delay ``Lic_l``, days.
-        x_k: chokepoint closure.        x_l: combined closure of a lane's route chokepoints.
-        E: detour extra days.           F: detour capacity factor.
-        phi: throughput factor.         avail: availability ``a_l``.
+    Attributes read by the other processes: those of `DayStates`, and
         since: first day of the lane's current impairment (``a_l < 1``), -1 when unimpaired, so
             that the switching counter of day ``t`` is ``t - since + 1`` (0 when -1).
         impaired: the set of lanes with ``since >= 0``.
@@ -114,8 +101,8 @@ class DisruptionBoard:
         slot_chokes: frozenset[int] = frozenset(),
         trace: TraceLog | None = None,
     ) -> None:
+        super().__init__(layout)
         self.env = env
-        self.layout = layout
         self.timeline = timeline
         self.trace = trace
         net = layout.network
@@ -154,17 +141,6 @@ class DisruptionBoard:
             for k in chokes:
                 self.choke_lanes[k].append(lane)
 
-        self.f = [1.0] * n_nodes
-        self.surge = [1.0] * n_nodes
-        self.g = [1.0] * n_lanes
-        self.gx = [1.0] * n_lanes
-        self.lic = [0] * n_lanes
-        self.x_k = [0.0] * n_chokes
-        self.x_l = [0.0] * n_lanes
-        self.E = [0] * n_lanes
-        self.F = [1.0] * n_lanes
-        self.phi = [1.0] * n_lanes
-        self.avail = [1.0] * n_lanes
         self.since = [-1] * n_lanes
         self.impaired: set[int] = set()  # lanes with since >= 0
         self.version = 0  # counts the changes of state
@@ -248,20 +224,8 @@ class DisruptionBoard:
 
     def _lane_state(self, lane: int, day: int) -> None:
         """Section 5.1, step 2 and 3, for one lane."""
-        layout = self.layout
         # Chokepoints with transit slots (detailed mode) act on the vessels, not on the split.
-        x, extra, factor = lane_route(
-            self.route_chokes[lane],
-            self.x_k,
-            (layout.lane_detour_days[lane], layout.lane_detour_factor[lane]),
-            layout.choke_detour_days,
-            layout.choke_factor,
-        )
-        phi = throughput(self.g[lane], self.gx[lane], x, factor)
-        avail = availability(phi, self.f[layout.lane_from[lane]])
-        self.x_l[lane], self.E[lane], self.F[lane] = x, extra, factor
-        self.phi[lane], self.avail[lane] = phi, avail
-        if avail < 1.0:
+        if self.settle_lane(lane, self.route_chokes[lane]) < 1.0:
             if self.since[lane] < 0:
                 self.since[lane] = day
                 self.impaired.add(lane)
