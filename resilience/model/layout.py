@@ -11,8 +11,13 @@ matches, upstream masks for the onset rule of section 7.1) come from the shared 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from resilience.network.arrays import (
     ALLOCATION_CODES,
@@ -99,27 +104,16 @@ class Layout:
     def build(cls, network: Network, tables: KernelTables | None = None) -> Layout:
         """Derive the layout of ``network`` (``tables`` defaults to `build_tables`)."""
         net = network
-        n_nodes, n_lanes, n_buffers = net.n_nodes, net.n_lanes, net.n_buffers
+        n_nodes, n_lanes = net.n_nodes, net.n_lanes
         kernel_tables = build_tables(net) if tables is None else tables
         lane_mode: list[int] = net.lane_mode.tolist()
-        inbound = [
-            net.buffer_lanes[int(net.buffer_lane_ptr[b]) : int(net.buffer_lane_ptr[b + 1])].tolist()
-            for b in range(n_buffers)
-        ]
-        outbound = [
-            sorted(
-                net.node_out_lanes[int(net.node_out_ptr[n]) : int(net.node_out_ptr[n + 1])].tolist()
-            )
-            for n in range(n_nodes)
-        ]
+        inbound = _rows(net.buffer_lane_ptr, net.buffer_lanes)
+        outbound = [sorted(lanes) for lanes in _rows(net.node_out_ptr, net.node_out_lanes)]
         strategic: list[bool] = net.node_strategic.tolist()
         buffer_node: list[int] = net.buffer_node.tolist()
         normal_in = [[lane for lane in lanes if lane_mode[lane] == NORMAL] for lanes in inbound]
         kinds: list[int] = net.node_kind.tolist()
-        chokes = [
-            net.lane_chokes[int(net.lane_choke_ptr[i]) : int(net.lane_choke_ptr[i + 1])].tolist()
-            for i in range(n_lanes)
-        ]
+        chokes = _rows(net.lane_choke_ptr, net.lane_chokes)
         bom = [
             [
                 (n_nodes + m, float(net.bom_per_unit[m]))
@@ -131,12 +125,9 @@ class Layout:
         country: list[int] = net.node_country.tolist()
         priority = net.allocation == ALLOCATION_CODES["priority"]
         lane_rank = [int(net.country_priority[country[lane_to[lane]]]) for lane in range(n_lanes)]
-        export_ptr: list[int] = kernel_tables.export_ptr.tolist()
-        matched: list[int] = kernel_tables.export_lanes.tolist()
+        matched = _rows(kernel_tables.export_ptr, kernel_tables.export_lanes)
         export_lanes = {
-            d: matched[export_ptr[d] : export_ptr[d + 1]]
-            for d in range(len(net.disruption_ids))
-            if int(net.dis_kind[d]) == EXPORT
+            d: matched[d] for d in range(len(net.disruption_ids)) if int(net.dis_kind[d]) == EXPORT
         }
         return cls(
             network=net,
@@ -207,3 +198,10 @@ class Layout:
     @property
     def n_buffers(self) -> int:
         return len(self.buffer_node)
+
+
+def _rows(ptr: npt.NDArray[np.int64], items: npt.NDArray[np.integer[Any]]) -> list[list[int]]:
+    """The rows of a CSR relation (``ptr`` of length rows + 1) as lists of Python ints."""
+    bounds: list[int] = ptr.tolist()
+    values: list[int] = items.tolist()
+    return [values[start:end] for start, end in itertools.pairwise(bounds)]

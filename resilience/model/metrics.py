@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from resilience.model.layout import Layout
 from resilience.model.outcomes import CONSERVATION_TERMS, CONSUMER_METRICS, NETWORK_METRICS
 from resilience.model.timeline import Occurrence
 from resilience.network.arrays import Network
-from resilience.network.tables import KernelTables
 
 __all__ = [
     "SHORT_DAY_TOLERANCE",
@@ -116,8 +116,7 @@ class Metrics:
 
 
 def replication_metrics(
-    network: Network,
-    tables: KernelTables,
+    layout: Layout,
     records: Records,
     *,
     final_stock: list[float],
@@ -125,28 +124,21 @@ def replication_metrics(
     shipped: list[float],
     timeline: list[Occurrence],
 ) -> Metrics:
-    """Section 7 for a run of ``network`` over its whole horizon.
+    """Section 7 for a run of ``layout.network`` over its whole horizon.
 
     ``final_stock`` is per buffer; ``final_transit`` and ``shipped`` (units loaded within the
     horizon) are per lane.
     """
-    horizon = network.horizon_days
-    consumers: list[int] = network.consumers.tolist()
-    lane_cost: list[float] = network.lane_cost.tolist()
-    ptr: list[int] = network.buffer_lane_ptr.tolist()
-    inbound: list[list[int]] = [
-        network.buffer_lanes[ptr[b] : ptr[b + 1]].tolist() for b in range(network.n_buffers)
-    ]
+    network, horizon = layout.network, layout.horizon
+    consumers, lane_cost, inbound = layout.consumers, layout.lane_cost, layout.inbound
     holding: list[float] = network.node_holding_cost.tolist()
-    buffer_node: list[int] = network.buffer_node.tolist()
-    disruption_row = {name: d for d, name in enumerate(network.disruption_ids)}
 
     consumer = np.full((len(consumers), len(CONSUMER_METRICS)), np.nan)
     service = np.ones((len(consumers), horizon))
     for r, b in enumerate(consumers):
         values, daily, t_f = _daily_metrics(records.demand[r], records.served[r])
         service[r, : len(daily)] = daily
-        onset_day = onset(affecting(tables, disruption_row, r, timeline), t_f) if t_f >= 0 else 0
+        onset_day = onset(affecting(layout, r, timeline), t_f) if t_f >= 0 else 0
         tts, ttr, censored = survive_and_recover(t_f, onset_day, daily, network.recovery_threshold)
         shipping = 0.0
         for lane in inbound[b]:
@@ -167,7 +159,7 @@ def replication_metrics(
         shipping_total += lane_cost[lane] * quantity
     holding_total = 0.0
     for b, stock_days in enumerate(records.stock_days):
-        holding_total += holding[buffer_node[b]] * stock_days
+        holding_total += holding[layout.buffer_node[b]] * stock_days
     fixed_total = 0.0
     for cost in network.node_fixed_cost.tolist():
         fixed_total += horizon * cost
@@ -177,9 +169,9 @@ def replication_metrics(
     n_commodities = len(network.commodity_ids)
     stock = [0.0] * n_commodities
     transit = [0.0] * n_commodities
-    for c, quantity in zip(network.buffer_commodity.tolist(), final_stock, strict=True):
+    for c, quantity in zip(layout.buffer_commodity, final_stock, strict=True):
         stock[c] += quantity
-    for c, quantity in zip(network.lane_commodity.tolist(), final_transit, strict=True):
+    for c, quantity in zip(layout.lane_commodity, final_transit, strict=True):
         transit[c] += quantity
     terms = {
         "initial_stock": records.initial_stock,
@@ -232,14 +224,13 @@ def _daily_metrics(
     return values, service, first_short
 
 
-def affecting(
-    tables: KernelTables, disruption_row: dict[str, int], r: int, timeline: list[Occurrence]
-) -> list[Occurrence]:
+def affecting(layout: Layout, r: int, timeline: list[Occurrence]) -> list[Occurrence]:
     """The occurrences whose target is upstream of consumer row ``r`` (section 7.1).
 
-    A scenario disruption is judged by ``tables.dis_affects``; a hazard event (a node
-    occurrence) by ``tables.upstream_node``.
+    A scenario disruption is judged by the shared tables' ``dis_affects``; a hazard event (a
+    node occurrence) by their ``upstream_node``.
     """
+    tables, disruption_row = layout.tables, layout.disruption_row
     found = []
     for occurrence in timeline:
         d = disruption_row.get(occurrence.source)

@@ -287,8 +287,7 @@ class ReferenceRun:
         if self.days_run != self.net.horizon_days:
             raise ValueError(f"ran {self.days_run} of the horizon's {self.net.horizon_days} days")
         metrics = replication_metrics(
-            self.net,
-            self.layout.tables,
+            self.layout,
             self.records,
             final_stock=self.S,
             final_transit=[self.in_transit(lane) for lane in range(self.n_lanes)],

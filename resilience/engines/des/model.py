@@ -26,12 +26,13 @@ from resilience.engines.des.cargo import CanalSlots, CargoLane
 from resilience.engines.des.clock import BOOKS
 from resilience.engines.des.disruptions import time_of_day_shifts
 from resilience.engines.des.lanes import FluidLane
-from resilience.engines.des.metrics import Outcome, outcome
+from resilience.engines.des.metrics import Outcome
 from resilience.engines.des.nodes import NodeAgent, daily_routine
 from resilience.engines.des.options import FLUID, DetailOptions
 from resilience.engines.des.policies import EmergencyPolicy
 from resilience.engines.des.state import DesState
 from resilience.model.layout import Layout
+from resilience.model.metrics import replication_metrics
 
 __all__ = ["DesModel", "simulate"]
 
@@ -120,15 +121,15 @@ class DesModel(DesState):
             raise ValueError(
                 f"simulated {self.env.now} of the horizon's {self.layout.horizon} days"
             )
-        return outcome(
+        metrics = replication_metrics(
             self.layout,
             self.records,
             final_stock=list(self.S),
             final_transit=[lane.in_transit() for lane in self.lanes],
             shipped=[lane.shipped for lane in self.lanes],
             timeline=self.timeline,
-            events=self.env.events_processed,
         )
+        return Outcome(*metrics.arrays(), events=self.env.events_processed)
 
     def run(self) -> Outcome:
         """Simulate the horizon and return the outcome."""
