@@ -1,10 +1,12 @@
 """The plain-Python reference engine: docs/model.md, one replication, phase by phase.
 
-A short day loop over the rules of `resilience.model.rules`: it keeps the state of one
-replication of a compiled `Network` in lists and floats, applies the phases of section 5 in
-order and hands its records to `resilience.model.metrics`. The Numba kernel is checked against
-it, so clarity and literal fidelity come before speed. Static structure (share groups, export
-matches, upstream masks) comes from `resilience.network.tables`, as in every engine.
+A short day loop over the rules of `resilience.model.rules` (with the lane states of
+`resilience.model.states` and the release and sharing steps of `resilience.model.emergency`): it
+keeps the state of one replication of a compiled `Network` in lists and floats, applies the
+phases of section 5 in order and hands its records to `resilience.model.metrics`. The SimPy
+engine calls the same rules, and the Numba kernel is checked against this loop, so clarity and
+literal fidelity come before speed. Static structure comes from `resilience.model.layout.Layout`
+(the Network as lists, and the tables every engine shares).
 
 Quantities keep the model's names: ``S`` stock per buffer, ``pipe`` the cargo of each lane by
 arrival day, ``f``/``g``/``gx`` node, lane and export factors, ``x_k`` chokepoint closures, and
