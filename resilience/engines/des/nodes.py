@@ -210,6 +210,7 @@ class NodeAgent:
         phi = board.phi
         impaired = board.impaired
         trace = self.trace
+        pass_through, order_up_to_ = thru, order_up_to  # local names: called per lane and day
         for b, queues, inbound, group, members, target in self.positions:
             if queues is not None:  # fluid lanes: the same sums as `FluidLane.in_transit`, in C
                 total = sum(map(sum, queues), 0.0)
@@ -221,17 +222,17 @@ class NodeAgent:
             IP[b] = position
             if group is None:
                 continue
-            quantity = order_up_to(target, position)
+            quantity = order_up_to_(target, position)
             if trace is not None and quantity > 0.0:
                 trace.buffer(self.env.now, "order", b, quantity)
             # r_l = thru_l(O_b * e_l) (5.6); e_l = s_l - 0 + 0 = s_l unless a lane is switched.
             shares = None if impaired.isdisjoint(group) else self._shares_now(b, group, day)
             if shares is None:
                 for lane, share, cap in members:
-                    request[lane] = thru(cap, phi[lane], quantity * share)
+                    request[lane] = pass_through(cap, phi[lane], quantity * share)
             else:
                 for (lane, _, cap), effective in zip(members, shares, strict=True):
-                    request[lane] = thru(cap, phi[lane], quantity * effective)
+                    request[lane] = pass_through(cap, phi[lane], quantity * effective)
 
     def _shares_now(self, b: int, group: list[int], day: int) -> list[float] | None:
         """The effective shares of buffer ``b``'s group today, None when they are the shares."""
