@@ -282,7 +282,7 @@ def test_constant_demand_draws_no_random_numbers(monkeypatch: pytest.MonkeyPatch
     def refuse(*args: object) -> float:
         raise AssertionError("cv = 0 demand drew a random number")
 
-    monkeypatch.setattr("resilience.model.reference.uniform", refuse)
+    monkeypatch.setattr("resilience.model.rules.uniform", refuse)
     network = _compile(synthetic_scenario(30, 60, seed=1))
     outcome = simulate_replication(network, 0)
     demand = outcome.consumer[:, metric_index("demand")]

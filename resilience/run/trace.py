@@ -16,10 +16,10 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from resilience.engines.des.layout import Layout
 from resilience.engines.des.metrics import Outcome
 from resilience.engines.des.model import DesModel
 from resilience.engines.des.options import DetailOptions
+from resilience.model.layout import Layout
 from resilience.network.arrays import Network
 from resilience.network.compiler import compile_network
 from resilience.outputs.directory import OutputDirectory

@@ -12,11 +12,11 @@ fleets, canal transit slots, unloading berths and disruptions at any time of day
 """
 
 from resilience.engines.des.executor import DesExecutor, run_des_batch
-from resilience.engines.des.layout import Layout
 from resilience.engines.des.metrics import Outcome
 from resilience.engines.des.model import DesModel, simulate
 from resilience.engines.des.options import FLUID, DetailOptions
 from resilience.engines.des.trace import EVENTS, TRACE_COLUMNS, TraceLog
+from resilience.model.layout import Layout
 
 __all__ = [
     "EVENTS",

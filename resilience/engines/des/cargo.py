@@ -21,16 +21,15 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import simpy
 
 from resilience.engines.des.clock import ARRIVALS, SHIPPING
 from resilience.engines.des.lanes import FluidLane
+from resilience.engines.des.state import DesState
+from resilience.model.rules import delivery
 from resilience.scenario.schema import Slots, Vessels
-
-if TYPE_CHECKING:
-    from resilience.engines.des.model import DesModel
 
 __all__ = ["LOADED_OFFSET", "CanalSlots", "CargoLane"]
 
@@ -49,7 +48,7 @@ class CanalSlots:
     chokepoint (the board's ``x_k``) removes that share of the slots.
     """
 
-    def __init__(self, model: DesModel, k: int, slots: Slots) -> None:
+    def __init__(self, model: DesState, k: int, slots: Slots) -> None:
         self.model = model
         self.k = k
         self.name = model.layout.network.chokepoint_ids[k]
@@ -129,14 +128,23 @@ class CanalSlots:
 class CargoLane(FluidLane):
     """Lane row ``lane`` with whole cargoes of ``vessels.cargo_size`` units on a finite fleet."""
 
-    def __init__(self, model: DesModel, lane: int, vessels: Vessels) -> None:
+    def __init__(
+        self,
+        model: DesState,
+        lane: int,
+        vessels: Vessels,
+        canals: dict[int, CanalSlots],
+        berths: dict[int, tuple[simpy.Resource, float]],
+    ) -> None:
+        """``canals``: the slot servers by chokepoint row; ``berths``: per node row, its berths
+        and the days a cargo takes to unload."""
         super().__init__(model, lane)
         layout = model.layout
         self.size = vessels.cargo_size
         self.ballast = float(self.lead if vessels.ballast_days is None else vessels.ballast_days)
         self.fleet = simpy.Resource(model.env, capacity=vessels.fleet)
-        self.canals = [model.canals[k] for k in layout.lane_chokes[lane] if k in model.canals]
-        self.berths = model.berths.get(layout.lane_to[lane])
+        self.canals = [canals[k] for k in layout.lane_chokes[lane] if k in canals]
+        self.berths = berths.get(layout.lane_to[lane])
         self.quay = 0.0  # units shipped that wait for a full cargo
         self.afloat = 0.0  # units in cargoes formed and not yet delivered
         self.credit = 0.0  # detour rounding: cargoes owed to the detour, see `_route`
@@ -252,8 +260,7 @@ class CargoLane(FluidLane):
         """Land a cargo: the share ``g_l`` now, the rest held on the fluid pipeline a day."""
         model = self.model
         now = model.env.now
-        deliver = self.board.g[self.lane] * cargo
-        held = cargo - deliver
+        deliver, held = delivery(self.board.g[self.lane], cargo)
         self.afloat -= cargo
         model.S[self.buffer] += deliver
         model.records.delivered[self.buffer] += deliver

@@ -23,8 +23,10 @@ from typing import Any
 
 import simpy
 
-from resilience.engines.des.layout import Layout
 from resilience.engines.des.trace import TraceLog
+from resilience.model.layout import Layout
+from resilience.model.rules import closure, combined_factor, licensing_delay, surge_multiplier
+from resilience.model.states import DayStates
 from resilience.model.timeline import Occurrence, uniform
 from resilience.network.compiler import stream_key
 
@@ -76,16 +78,10 @@ def occurrence_process(
         board.set_level(index, occurrence.level(day))
 
 
-class DisruptionBoard:
+class DisruptionBoard(DayStates):
     """The combined disruption state of every element (model.md 3.4, 5.1), kept current.
 
-    Attributes read by the other processes (lists indexed by row; factors are fractions):
-        f: node factor ``f_n``.         surge: demand multiplier ``prod (1 + level)``.
-        g: lane factor ``g_l``.         gx: export factor ``gx_l``.
-        lic: licensing delay ``Lic_l``, days.
-        x_k: chokepoint closure.        x_l: combined closure of a lane's route chokepoints.
-        E: detour extra days.           F: detour capacity factor.
-        phi: throughput factor.         avail: availability ``a_l``.
+    Attributes read by the other processes: those of `DayStates`, and
         since: first day of the lane's current impairment (``a_l < 1``), -1 when unimpaired, so
             that the switching counter of day ``t`` is ``t - since + 1`` (0 when -1).
         impaired: the set of lanes with ``since >= 0``.
@@ -105,8 +101,8 @@ class DisruptionBoard:
         slot_chokes: frozenset[int] = frozenset(),
         trace: TraceLog | None = None,
     ) -> None:
+        super().__init__(layout)
         self.env = env
-        self.layout = layout
         self.timeline = timeline
         self.trace = trace
         net = layout.network
@@ -145,17 +141,6 @@ class DisruptionBoard:
             for k in chokes:
                 self.choke_lanes[k].append(lane)
 
-        self.f = [1.0] * n_nodes
-        self.surge = [1.0] * n_nodes
-        self.g = [1.0] * n_lanes
-        self.gx = [1.0] * n_lanes
-        self.lic = [0] * n_lanes
-        self.x_k = [0.0] * n_chokes
-        self.x_l = [0.0] * n_lanes
-        self.E = [0] * n_lanes
-        self.F = [1.0] * n_lanes
-        self.phi = [1.0] * n_lanes
-        self.avail = [1.0] * n_lanes
         self.since = [-1] * n_lanes
         self.impaired: set[int] = set()  # lanes with since >= 0
         self.version = 0  # counts the changes of state
@@ -200,14 +185,10 @@ class DisruptionBoard:
             self._settling = True
             self.env.timeout(0.0).callbacks.append(self._settle)
 
-    def _product(self, occurrences: list[int]) -> float:
-        """``prod (1 - level)`` over nonzero levels, in timeline order (model.md 3.4)."""
-        value = 1.0
+    def _levels(self, occurrences: list[int]) -> list[float]:
+        """The levels of ``occurrences`` (indices into the timeline), in timeline order."""
         level = self.level
-        for i in occurrences:
-            if level[i] != 0.0:
-                value *= 1.0 - level[i]
-        return value
+        return [level[i] for i in occurrences]
 
     def _settle(self, _event: simpy.Event) -> None:
         self._settling = False
@@ -215,25 +196,21 @@ class DisruptionBoard:
         nodes, lanes_g, chokes, exports, surges = self._dirty
         lanes: set[int] = set()
         for n in nodes:
-            self.f[n] = self._product(self.node_occurrences[n])
+            self.f[n] = combined_factor(self._levels(self.node_occurrences[n]))
             lanes.update(self.out_lanes[n])
         for n in surges:
-            value = 1.0
-            for i in self.surge_occurrences[n]:
-                if self.level[i] != 0.0:
-                    value *= 1.0 + self.level[i]
-            self.surge[n] = value
+            self.surge[n] = surge_multiplier(self._levels(self.surge_occurrences[n]))
         for lane in lanes_g:
-            self.g[lane] = self._product(self.lane_occurrences[lane])
+            self.g[lane] = combined_factor(self._levels(self.lane_occurrences[lane]))
             lanes.add(lane)
         for k in chokes:
-            self.x_k[k] = 1.0 - self._product(self.choke_occurrences[k])
+            self.x_k[k] = closure(self._levels(self.choke_occurrences[k]))
             lanes.update(self.choke_lanes[k])
         for lane in exports:
-            self.gx[lane] = self._product(self.export_occurrences[lane])
-            self.lic[lane] = max(
-                (self.delay[i] for i in self.export_occurrences[lane] if self.level[i] != 0.0),
-                default=0,
+            self.gx[lane] = combined_factor(self._levels(self.export_occurrences[lane]))
+            occurrences = self.export_occurrences[lane]
+            self.lic[lane] = licensing_delay(
+                self._levels(occurrences), [self.delay[i] for i in occurrences]
             )
             lanes.add(lane)
         day = math.floor(self.env.now)
@@ -247,33 +224,8 @@ class DisruptionBoard:
 
     def _lane_state(self, lane: int, day: int) -> None:
         """Section 5.1, step 2 and 3, for one lane."""
-        layout = self.layout
-        x_k = self.x_k
-        chokes = self.route_chokes[lane]
-        lane_open = 1.0
-        for k in chokes:
-            lane_open *= 1.0 - x_k[k]
-        x = 1.0 - lane_open
-        closed = [k for k in chokes if x_k[k] > 0.0]  # CK_l
-        if not closed:
-            # model.md 5.1: with CK_l empty, x_l = 0, so E_l and F_l do not matter; take 0 and 1.
-            extra, factor = 0, 1.0
-        elif layout.lane_detour_days[lane] >= 0:
-            extra, factor = layout.lane_detour_days[lane], layout.lane_detour_factor[lane]
-        else:
-            detours = layout.choke_detour_days
-            # model.md 5.1: E_l is the largest detour over the closed chokepoints that have one;
-            # a closed chokepoint without a detour makes F_l = 0 (nothing takes the detour).
-            extra = max((detours[k] for k in closed if detours[k] >= 0), default=0)
-            if any(detours[k] < 0 for k in closed):
-                factor = 0.0
-            else:
-                factor = min(layout.choke_factor[k] for k in closed)
-        phi = self.g[lane] * self.gx[lane] * ((1.0 - x) + x * factor)
-        avail = min(1.0, phi) * self.f[layout.lane_from[lane]]
-        self.x_l[lane], self.E[lane], self.F[lane] = x, extra, factor
-        self.phi[lane], self.avail[lane] = phi, avail
-        if avail < 1.0:
+        # Chokepoints with transit slots (detailed mode) act on the vessels, not on the split.
+        if self.settle_lane(lane, self.route_chokes[lane]) < 1.0:
             if self.since[lane] < 0:
                 self.since[lane] = day
                 self.impaired.add(lane)

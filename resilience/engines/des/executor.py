@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from resilience.engines.des.layout import Layout
 from resilience.engines.des.model import DesModel
 from resilience.engines.des.options import FLUID, DetailOptions
 from resilience.engines.execution import BatchPlan
+from resilience.model.layout import Layout
 from resilience.model.outcomes import BatchResult
 from resilience.network.arrays import Network
 

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from resilience.engines.des.clock import ARRIVALS
-
-if TYPE_CHECKING:
-    from resilience.engines.des.model import DesModel
+from resilience.engines.des.state import DesState
+from resilience.model.rules import delivery, split_shipment
 
 __all__ = ["FluidLane"]
 
@@ -28,7 +27,7 @@ __all__ = ["FluidLane"]
 class FluidLane:
     """Lane row ``lane`` of a model in fluid mode (quantities in units of its commodity)."""
 
-    def __init__(self, model: DesModel, lane: int) -> None:
+    def __init__(self, model: DesState, lane: int) -> None:
         layout = model.layout
         self.model = model
         self.lane = lane
@@ -70,8 +69,7 @@ class FluidLane:
                 self._file(arrival, quantity, day)
             return
         board = self.board
-        direct = quantity * (1.0 - x) / ((1.0 - x) + x * board.F[lane])
-        detour = quantity - direct
+        direct, detour = split_shipment(quantity, x, board.F[lane])
         self._file(arrival, direct, day)
         if detour != 0.0:
             self._file(arrival + board.E[lane], detour, day)
@@ -99,8 +97,7 @@ class FluidLane:
     def _deliver_part(self, factor: float, due: float) -> None:
         """Deliver ``g_l * due`` and carry the rest to the next day (model.md 5.2)."""
         model = self.model
-        deliver = factor * due
-        carry = due - deliver
+        deliver, carry = delivery(factor, due)
         model.S[self.buffer] += deliver
         model.records.delivered[self.buffer] += deliver
         queue = self.queue

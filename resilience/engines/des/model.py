@@ -19,25 +19,26 @@ the disruption board, one lane object per lane and one agent per node. Processes
 from __future__ import annotations
 
 import dataclasses
+import operator
 
 import simpy
 
 from resilience.engines.des.cargo import CanalSlots, CargoLane
-from resilience.engines.des.clock import BOOKS, DesEnvironment
-from resilience.engines.des.disruptions import DisruptionBoard, time_of_day_shifts
+from resilience.engines.des.clock import BOOKS
+from resilience.engines.des.disruptions import time_of_day_shifts
 from resilience.engines.des.lanes import FluidLane
-from resilience.engines.des.layout import Layout
-from resilience.engines.des.metrics import Outcome, Records, outcome
+from resilience.engines.des.metrics import Outcome
 from resilience.engines.des.nodes import NodeAgent, daily_routine
 from resilience.engines.des.options import FLUID, DetailOptions
 from resilience.engines.des.policies import EmergencyPolicy
-from resilience.engines.des.trace import TraceLog
-from resilience.model.timeline import sample_timeline
+from resilience.engines.des.state import DesState
+from resilience.model.layout import Layout
+from resilience.model.metrics import replication_metrics
 
 __all__ = ["DesModel", "simulate"]
 
 
-class DesModel:
+class DesModel(DesState):
     """Replication ``replication`` of ``layout.network`` (seed: the network's, or ``seed``).
 
     Args:
@@ -62,46 +63,21 @@ class DesModel:
         network = layout.network
         if seed is not None and seed != network.seed:
             network = dataclasses.replace(network, seed=seed)
-        self.layout = layout
-        self.replication = replication
-        self.seed = network.seed
-        self.options = options
-        self.timeline = sample_timeline(network, replication)
-        self.env = DesEnvironment()
-        self.trace = TraceLog(layout) if trace else None
-        n_buffers, n_lanes = layout.n_buffers, layout.n_lanes
-        n_commodities = len(network.commodity_ids)
-        self.S = list(layout.initial)
-        self.IP = [0.0] * n_buffers
-        self.request = [0.0] * n_lanes
-        self.fill = [0.0] * n_lanes
-        self.records = Records(len(layout.consumers), n_buffers, n_commodities)
-        self.consumer_row = {n: r for r, n in enumerate(layout.consumers)}
-        self.board = DisruptionBoard(
-            self.env, layout, self.timeline, slot_chokes=options.slot_chokes, trace=self.trace
-        )
+        super().__init__(layout, network, replication, options, trace)
+        n_lanes = layout.n_lanes
         self.canals = {k: CanalSlots(self, k, slots) for k, slots in options.slots.items()}
         self.berths = {
             n: (simpy.Resource(self.env, capacity=berths.count), berths.hours_per_cargo / 24.0)
             for n, berths in options.berths.items()
         }
         self.lanes: list[FluidLane] = [
-            CargoLane(self, lane, options.vessels[lane])
+            CargoLane(self, lane, options.vessels[lane], self.canals, self.berths)
             if lane in options.vessels
             else FluidLane(self, lane)
             for lane in range(n_lanes)
         ]
-        self.agents = [NodeAgent(self, n) for n in range(layout.n_nodes)]
-        self.policy = EmergencyPolicy(self)
-
-        self.initial_stock = [0.0] * n_commodities
-        self.initial_transit = [0.0] * n_commodities
-        for b, stock in enumerate(self.S):
-            self.initial_stock[layout.buffer_commodity[b]] += stock
-        for lane in range(n_lanes):
-            self.initial_transit[layout.lane_commodity[lane]] += (
-                layout.lead[lane] * layout.initial_flow[lane]
-            )
+        self.agents = [NodeAgent(self, n, self.lanes) for n in range(layout.n_nodes)]
+        self.policy = EmergencyPolicy(self, self.lanes)
         self._started = False
 
     def start(self) -> None:
@@ -130,9 +106,9 @@ class DesModel:
 
     def books(self, day: int) -> None:
         """End of day: record the stock on hand of every buffer (holding cost, model.md 7.2)."""
-        stock_days = self.records.stock_days
-        for b, stock in enumerate(self.S):
-            stock_days[b] += stock
+        records = self.records
+        # stock_days[b] + S[b] for every buffer, each sum the same float as a loop's, in C.
+        records.stock_days = list(map(operator.add, records.stock_days, self.S))
 
     def simulate(self) -> None:
         """Run days ``0 .. H-1`` (the first call only; later calls do nothing)."""
@@ -146,17 +122,15 @@ class DesModel:
             raise ValueError(
                 f"simulated {self.env.now} of the horizon's {self.layout.horizon} days"
             )
-        return outcome(
+        metrics = replication_metrics(
             self.layout,
             self.records,
-            initial_stock=self.initial_stock,
-            initial_transit=self.initial_transit,
             final_stock=list(self.S),
             final_transit=[lane.in_transit() for lane in self.lanes],
             shipped=[lane.shipped for lane in self.lanes],
             timeline=self.timeline,
-            events=self.env.events_processed,
         )
+        return Outcome(*metrics.arrays(), events=self.env.events_processed)
 
     def run(self) -> Outcome:
         """Simulate the horizon and return the outcome."""

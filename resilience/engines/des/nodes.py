@@ -16,11 +16,10 @@ import itertools
 import math
 from collections import deque
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import simpy
 
-from resilience.engines.des.allocation import allocate, effective_shares
 from resilience.engines.des.clock import (
     ALLOCATION,
     CLIPPING,
@@ -30,16 +29,24 @@ from resilience.engines.des.clock import (
     SHIPPING,
 )
 from resilience.engines.des.lanes import FluidLane
-from resilience.engines.des.layout import CONSUMER, PROCESSOR, SOURCE, STORAGE, scaled_capacity
-from resilience.model.timeline import standard_normal, uniform
-
-if TYPE_CHECKING:
-    from resilience.engines.des.model import DesModel
+from resilience.engines.des.state import DesState
+from resilience.model.layout import CONSUMER, PROCESSOR, SOURCE, STORAGE
+from resilience.model.rules import (
+    allocate,
+    clip,
+    effective_shares,
+    lognormal_demand,
+    lognormal_parameters,
+    order_up_to,
+    production,
+    serve,
+    supplier_available,
+    thru,
+)
 
 __all__ = ["NodeAgent", "daily_routine"]
 
 Step = Callable[[int], None]
-_INF = math.inf
 Position = tuple[
     int,  # the buffer
     list[deque[float]] | None,  # the pipelines of its inbound lanes, when all are fluid
@@ -72,7 +79,8 @@ def daily_routine(
 class NodeAgent:
     """Node row ``n`` of a model: its steps, in the order of the phases of a day."""
 
-    def __init__(self, model: DesModel, n: int) -> None:
+    def __init__(self, model: DesState, n: int, lanes: list[FluidLane]) -> None:
+        """``lanes``: the lane objects of the model, by lane row."""
         layout = model.layout
         self.model = model
         self.layout = layout
@@ -90,10 +98,9 @@ class NodeAgent:
         self.room = layout.capacity[n]  # the stock buffer's capacity
         self.bom = [(i, q, layout.buffer_commodity[i]) for i, q in layout.bom[n]]
         self.out = layout.normal_out[n]
-        self.loads = [(lane, model.lanes[lane].load) for lane in self.out]
+        self.loads = [(lane, lanes[lane].load) for lane in self.out]
         self.ranks = [layout.lane_rank[lane] for lane in self.out] if layout.priority else None
         buffers = [n] + [i for i, _, _ in self.bom]
-        lanes = model.lanes
         ordering = layout.orders
         # Positions are kept for every buffer that orders and for every consumer (phases 6b
         # and 6c read them).
@@ -114,13 +121,8 @@ class NodeAgent:
             self.row = model.consumer_row[n]
             self.log_demand = model.records.demand[self.row].append
             self.log_served = model.records.served[self.row].append
-            mu, cv = layout.mu[n], layout.cv[n]
-            self.mu = mu
-            self.random_demand = cv != 0.0 and mu != 0.0
-            if self.random_demand:
-                sigma2 = math.log(1.0 + cv * cv)
-                self.log_mean = math.log(mu) - sigma2 / 2.0
-                self.sigma = math.sqrt(sigma2)
+            self.mu = layout.mu[n]
+            self.lognormal = lognormal_parameters(self.mu, layout.cv[n])
             self.key = layout.demand_key[n]
 
         self._shares: dict[int, tuple[int, float, list[float] | None]] = {}
@@ -144,11 +146,9 @@ class NodeAgent:
         layout = self.layout
         S = self.S
         for b in self.bounded:
-            cap = layout.capacity[b]
-            if S[b] > cap:
-                excess = S[b] - cap
+            S[b], excess = clip(S[b], layout.capacity[b])
+            if excess:
                 self.records.lost[layout.buffer_commodity[b]] += excess
-                S[b] = cap
                 if self.trace is not None:
                     self.trace.buffer(self.env.now, "lost", b, excess, "over capacity")
 
@@ -158,16 +158,12 @@ class NodeAgent:
         """Produce up to capacity, inputs and room (model.md 5.3)."""
         S = self.S
         n = self.n
-        rate = self.capacity * self.board.f[n]
-        room = self.room - S[n]
         bom = self.bom
+        rate, room = self.capacity * self.board.f[n], self.room - S[n]
         if bom:
-            inputs = min(S[i] / q for i, q, _ in bom)
-            p = min(rate, inputs, room)
+            p = production(rate, room, min(S[i] / q for i, q, _ in bom))
         else:
-            p = rate if rate < room else room  # min(K_n f_n, cap_b - S_b)
-        if not p > 0.0:  # model.md 5.3: p is never below 0
-            p = 0.0
+            p = production(rate, room)
         records = self.records
         for i, q, c in bom:
             used = q * p
@@ -182,22 +178,17 @@ class NodeAgent:
 
     def base_demand(self, day: int) -> float:
         """Model.md 2.3: ``mu`` when ``cv = 0``, else lognormal with mean ``mu``."""
-        if not self.random_demand:
+        if self.lognormal is None:
             return self.mu
         model = self.model
-        seed, r = model.seed, model.replication
-        z = standard_normal(
-            uniform(seed, r, self.key, 2 * day), uniform(seed, r, self.key, 2 * day + 1)
-        )
-        return math.exp(self.log_mean + self.sigma * z)
+        return lognormal_demand(self.lognormal, model.seed, model.replication, self.key, day)
 
     def demand(self, day: int) -> None:
         """Serve what stock allows of the (surged) demand; the rest is lost (model.md 5.4)."""
         S = self.S
         n = self.n
-        d = (self.base_demand(day) if self.random_demand else self.mu) * self.board.surge[n]
-        stock = S[n]
-        served = stock if stock < d else d  # min(S_b, d_t)
+        d = (self.mu if self.lognormal is None else self.base_demand(day)) * self.board.surge[n]
+        served = serve(S[n], d)
         S[n] -= served
         self.log_demand(d)
         self.log_served(served)
@@ -219,6 +210,7 @@ class NodeAgent:
         phi = board.phi
         impaired = board.impaired
         trace = self.trace
+        pass_through, order_up_to_ = thru, order_up_to  # local names: called per lane and day
         for b, queues, inbound, group, members, target in self.positions:
             if queues is not None:  # fluid lanes: the same sums as `FluidLane.in_transit`, in C
                 total = sum(map(sum, queues), 0.0)
@@ -230,21 +222,17 @@ class NodeAgent:
             IP[b] = position
             if group is None:
                 continue
-            quantity = target - position
-            if not quantity > 0.0:  # O_b = max(0, T_b - IP_b)
-                quantity = 0.0
+            quantity = order_up_to_(target, position)
             if trace is not None and quantity > 0.0:
                 trace.buffer(self.env.now, "order", b, quantity)
             # r_l = thru_l(O_b * e_l) (5.6); e_l = s_l - 0 + 0 = s_l unless a lane is switched.
             shares = None if impaired.isdisjoint(group) else self._shares_now(b, group, day)
             if shares is None:
                 for lane, share, cap in members:
-                    y = quantity * share
-                    request[lane] = phi[lane] * y if cap == _INF else min(y, cap * phi[lane])
+                    request[lane] = pass_through(cap, phi[lane], quantity * share)
             else:
                 for (lane, _, cap), effective in zip(members, shares, strict=True):
-                    y = quantity * effective
-                    request[lane] = phi[lane] * y if cap == _INF else min(y, cap * phi[lane])
+                    request[lane] = pass_through(cap, phi[lane], quantity * effective)
 
     def _shares_now(self, b: int, group: list[int], day: int) -> list[float] | None:
         """The effective shares of buffer ``b``'s group today, None when they are the shares."""
@@ -286,23 +274,10 @@ class NodeAgent:
     def allocate(self, day: int) -> None:
         """Fill the requests on the outbound normal lanes from the available stock (5.6)."""
         n = self.n
-        if self.kind == STORAGE:
-            available = min(self.S[n], scaled_capacity(self.capacity, self.board.f[n]))
-        else:
-            available = self.S[n]
-        available = max(0.0, available)
-        request, fill = self.request_of, self.fill_of
-        out = self.out
-        total = 0.0
-        for lane in out:
-            total += request[lane]
-        if total <= available:  # every request in full (the usual case)
-            for lane in out:
-                fill[lane] = request[lane]
-            return
-        fills = allocate([request[lane] for lane in out], available, self.ranks)
-        for lane, quantity in zip(out, fills, strict=True):
-            fill[lane] = quantity
+        available = supplier_available(
+            self.S[n], self.kind == STORAGE, self.capacity, self.board.f[n]
+        )
+        allocate(self.request_of, self.out, available, self.ranks, self.fill_of)
 
     def ship(self, day: int) -> None:
         """Every filled lane leaves this node's stock and enters its pipeline (5.8)."""

@@ -2,22 +2,19 @@
 
 Both steps work through a shared quantity, each consumer's remaining need, and take stockpiles
 and donors in compiled order, so they are one process rather than one per stockpile: it wakes at
-phase 6b (release), 6c (sharing) and 7 (shipping what it filled). A network without release or
-sharing lanes has no such process.
+phase 6b (release), 6c (sharing) and 7 (shipping what it filled). The steps themselves are
+`resilience.model.emergency`'s, which the reference day loop takes too. A network without
+release or sharing lanes has no such process.
 """
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING
-
-from resilience.engines.des.allocation import fill_pro_rata
 from resilience.engines.des.clock import RELEASE, SHARING, SHIPPING
-from resilience.engines.des.layout import MODE_NAMES, scaled_capacity
+from resilience.engines.des.lanes import FluidLane
 from resilience.engines.des.nodes import Step
-
-if TYPE_CHECKING:
-    from resilience.engines.des.model import DesModel
+from resilience.engines.des.state import DesState
+from resilience.model.emergency import donors, needs, release, share
+from resilience.model.layout import MODE_NAMES
 
 __all__ = ["EmergencyPolicy"]
 
@@ -25,18 +22,14 @@ __all__ = ["EmergencyPolicy"]
 class EmergencyPolicy:
     """Phases 6b and 6c of one model, and the shipping of what they fill."""
 
-    def __init__(self, model: DesModel) -> None:
+    def __init__(self, model: DesState, lanes: list[FluidLane]) -> None:
+        """``lanes``: the lane objects of the model, by lane row."""
         layout = model.layout
-        net = layout.network
         self.model = model
+        self.lanes = lanes
         self.layout = layout
         self.stockpiles = [z for z in layout.stockpiles if layout.release_out[z]]
-        self.donors = [j for j in layout.consumers if layout.sharing_out[j]]
-        self.release_trigger = net.release_trigger_days
-        self.release_fraction = net.release_max_fraction
-        self.sharing_trigger = net.sharing_trigger_days
-        self.floor = net.sharing_floor_days
-        self.sharing_fraction = net.sharing_max_fraction
+        self.donors = donors(layout)
         self.need: dict[int, float] = {}
         self.fills: dict[int, float] = {}  # today's release and sharing fills, by lane
         self.steps: list[tuple[float, Step]] = []
@@ -47,68 +40,17 @@ class EmergencyPolicy:
                 (SHIPPING, self.ship),
             ]
 
-    def cover(self, b: int) -> float:
-        """Stock after phase 4 over mean demand (no surge), days; inf when ``mu = 0``."""
-        mu = self.layout.mu[b]
-        if mu == 0.0:
-            return math.inf
-        return self.model.S[b] / mu
-
     def release(self, day: int) -> None:
         """Phase 6b: each consumer's need, then strategic stockpiles release to the triggered."""
-        layout = self.layout
         model = self.model
-        S, IP, fill = model.S, model.IP, model.fill
         self.fills = {}
-        need = {}
-        for b in layout.consumers:
-            # Q_b: today's normal fills toward b (release and sharing lanes hold 0 until now).
-            filled = 0.0
-            for lane in layout.normal_in[b]:
-                filled += fill[lane]
-            need[b] = max(0.0, layout.target[b] - IP[b] - filled)
-        self.need = need
-        for z in self.stockpiles:
-            lanes = [
-                lane
-                for lane in layout.release_out[z]
-                if self.cover(layout.lane_to[lane]) < self.release_trigger
-            ]
-            if not lanes:
-                continue
-            available = min(
-                S[z],
-                self.release_fraction * layout.initial[z],
-                scaled_capacity(layout.node_capacity[z], model.board.f[z]),
-            )
-            self._fill(lanes, max(0.0, available))
+        self.need = needs(self.layout, model.IP, model.fill)
+        release(self.layout, model.S, model.board.f, model.board.phi, self.need, self.fills)
 
     def sharing(self, day: int) -> None:
         """Phase 6c: donors above their floor give to members below the trigger."""
-        layout = self.layout
-        S = self.model.S
-        for j in self.donors:
-            if not self.cover(j) > self.floor:
-                continue
-            lanes = [
-                lane
-                for lane in layout.sharing_out[j]
-                if self.cover(layout.lane_to[lane]) < self.sharing_trigger
-            ]
-            if not lanes:
-                continue
-            offer = self.sharing_fraction * (S[j] - self.floor * layout.mu[j])
-            self._fill(lanes, max(0.0, offer))
-
-    def _fill(self, lanes: list[int], available: float) -> None:
-        """Fill ``r_l = thru_l(N_b)`` on ``lanes`` from ``available``, pro rata when short."""
-        layout = self.layout
-        phi = self.model.board.phi
-        need = self.need
-        requests = [layout.thru(lane, phi[lane], need[layout.lane_to[lane]]) for lane in lanes]
-        for lane, quantity in zip(lanes, fill_pro_rata(requests, available), strict=True):
-            self.fills[lane] = quantity
-            need[layout.lane_to[lane]] -= quantity
+        model = self.model
+        share(self.layout, model.S, model.board.phi, self.need, self.fills, self.donors)
 
     def ship(self, day: int) -> None:
         """Phase 7 for release and sharing lanes: stock leaves the stockpile or the donor."""
@@ -119,7 +61,7 @@ class EmergencyPolicy:
             quantity = self.fills[lane]
             if quantity > 0.0:
                 S[self.layout.lane_from[lane]] -= quantity
-                model.lanes[lane].load(quantity, day)
+                self.lanes[lane].load(quantity, day)
                 if trace is not None:
                     mode = MODE_NAMES[self.layout.lane_mode[lane]]  # release or sharing
                     trace.lane(model.env.now, "ship", lane, quantity, mode)

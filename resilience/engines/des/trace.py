@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from resilience.engines.des.layout import Layout
+from resilience.model.layout import Layout
 from resilience.model.timeline import Occurrence
 
 __all__ = ["EVENTS", "TRACE_COLUMNS", "TraceLog"]

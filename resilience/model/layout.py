@@ -1,18 +1,23 @@
 """The static structure of a Network as Python lists, built once and shared by replications.
 
-The SimPy engine reads the same compiled `Network` as the kernel. Its processes do scalar work on
-one element at a time, where Python lists index much faster than NumPy arrays, so `Layout`
-converts the arrays once per network and derives the relations the processes need (inbound and
-outbound lanes by mode, share groups, suppliers, the buffers that order). It also holds the
-kernel's static tables (`resilience.network.tables.build_tables`) for the onset rule of section
-7.1, so that both engines decide which occurrences affect a consumer from the same masks.
+The plain-Python engines (the reference day loop and the SimPy processes) read the same
+compiled `Network` as the kernel. They do scalar work on one element at a time, where Python
+lists index much faster than NumPy arrays, so `Layout` converts the arrays once per network and
+derives the relations the engines need (inbound and outbound lanes by mode, share groups,
+suppliers, the buffers that order). Relations the kernel also uses (ordering buffers, export
+matches, upstream masks for the onset rule of section 7.1) come from the shared static tables
+(`resilience.network.tables.build_tables`), so that every engine reads the same ones.
 """
 
 from __future__ import annotations
 
-import math
+import itertools
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from resilience.network.arrays import (
     ALLOCATION_CODES,
@@ -23,7 +28,7 @@ from resilience.network.arrays import (
 )
 from resilience.network.tables import KernelTables, build_tables
 
-__all__ = ["Layout", "scaled_capacity"]
+__all__ = ["Layout"]
 
 SOURCE, PROCESSOR, STORAGE, CONSUMER = (
     NODE_KIND_CODES[k] for k in ("source", "processor", "storage", "consumer")
@@ -31,13 +36,6 @@ SOURCE, PROCESSOR, STORAGE, CONSUMER = (
 NORMAL, RELEASE, SHARING = (LANE_MODE_CODES[m] for m in ("normal", "release", "sharing"))
 MODE_NAMES = {code: name for name, code in LANE_MODE_CODES.items()}
 EXPORT = DISRUPTION_KIND_CODES["export_restriction"]
-
-
-def scaled_capacity(capacity: float, factor: float) -> float:
-    """``K * f`` with ``inf * f = inf`` for ``f > 0`` and ``0`` for ``f = 0`` (model.md 2.2)."""
-    if math.isinf(capacity):
-        return math.inf if factor > 0.0 else 0.0
-    return capacity * factor
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,27 +104,16 @@ class Layout:
     def build(cls, network: Network, tables: KernelTables | None = None) -> Layout:
         """Derive the layout of ``network`` (``tables`` defaults to `build_tables`)."""
         net = network
-        n_nodes, n_lanes, n_buffers = net.n_nodes, net.n_lanes, net.n_buffers
+        n_nodes, n_lanes = net.n_nodes, net.n_lanes
         kernel_tables = build_tables(net) if tables is None else tables
         lane_mode: list[int] = net.lane_mode.tolist()
-        inbound = [
-            net.buffer_lanes[int(net.buffer_lane_ptr[b]) : int(net.buffer_lane_ptr[b + 1])].tolist()
-            for b in range(n_buffers)
-        ]
-        outbound = [
-            sorted(
-                net.node_out_lanes[int(net.node_out_ptr[n]) : int(net.node_out_ptr[n + 1])].tolist()
-            )
-            for n in range(n_nodes)
-        ]
+        inbound = _rows(net.buffer_lane_ptr, net.buffer_lanes)
+        outbound = [sorted(lanes) for lanes in _rows(net.node_out_ptr, net.node_out_lanes)]
         strategic: list[bool] = net.node_strategic.tolist()
         buffer_node: list[int] = net.buffer_node.tolist()
         normal_in = [[lane for lane in lanes if lane_mode[lane] == NORMAL] for lanes in inbound]
         kinds: list[int] = net.node_kind.tolist()
-        chokes = [
-            net.lane_chokes[int(net.lane_choke_ptr[i]) : int(net.lane_choke_ptr[i + 1])].tolist()
-            for i in range(n_lanes)
-        ]
+        chokes = _rows(net.lane_choke_ptr, net.lane_chokes)
         bom = [
             [
                 (n_nodes + m, float(net.bom_per_unit[m]))
@@ -138,20 +125,10 @@ class Layout:
         country: list[int] = net.node_country.tolist()
         priority = net.allocation == ALLOCATION_CODES["priority"]
         lane_rank = [int(net.country_priority[country[lane_to[lane]]]) for lane in range(n_lanes)]
-        export_lanes: dict[int, list[int]] = {}
-        lane_from: list[int] = net.lane_from.tolist()
-        lane_commodity: list[int] = net.lane_commodity.tolist()
-        for d in range(len(net.disruption_ids)):
-            if int(net.dis_kind[d]) != EXPORT:
-                continue
-            origin, commodity = int(net.dis_origin[d]), int(net.dis_commodity[d])
-            export_lanes[d] = [
-                lane
-                for lane in range(n_lanes)
-                if country[lane_from[lane]] == origin
-                and lane_commodity[lane] == commodity
-                and bool(net.dis_destinations[d, country[lane_to[lane]]])
-            ]
+        matched = _rows(kernel_tables.export_ptr, kernel_tables.export_lanes)
+        export_lanes = {
+            d: matched[d] for d in range(len(net.disruption_ids)) if int(net.dis_kind[d]) == EXPORT
+        }
         return cls(
             network=net,
             tables=kernel_tables,
@@ -172,10 +149,10 @@ class Layout:
             capacity=net.buffer_capacity.tolist(),
             initial=net.buffer_initial.tolist(),
             lane_ids=net.lane_ids,
-            lane_from=lane_from,
+            lane_from=net.lane_from.tolist(),
             lane_to=lane_to,
             lane_buffer=net.lane_buffer.tolist(),
-            lane_commodity=lane_commodity,
+            lane_commodity=net.lane_commodity.tolist(),
             lane_mode=lane_mode,
             lead=net.lane_lead_time.tolist(),
             lane_capacity=net.lane_capacity.tolist(),
@@ -193,9 +170,7 @@ class Layout:
             normal_out=[[lane for lane in out if lane_mode[lane] == NORMAL] for out in outbound],
             release_out=[[lane for lane in out if lane_mode[lane] == RELEASE] for out in outbound],
             sharing_out=[[lane for lane in out if lane_mode[lane] == SHARING] for out in outbound],
-            ordering_buffers=[
-                b for b in range(n_buffers) if normal_in[b] and not strategic[buffer_node[b]]
-            ],
+            ordering_buffers=kernel_tables.order_buffers.tolist(),
             consumers=net.consumers.tolist(),
             stockpiles=[n for n in range(n_nodes) if kinds[n] == STORAGE and strategic[n]],
             lane_rank=lane_rank,
@@ -224,9 +199,9 @@ class Layout:
     def n_buffers(self) -> int:
         return len(self.buffer_node)
 
-    def thru(self, lane: int, phi: float, request: float) -> float:
-        """Through-capacity (model.md 5.1): what ``lane`` passes of ``request`` at factor phi."""
-        capacity = self.lane_capacity[lane]
-        if capacity == math.inf:
-            return phi * request
-        return min(request, capacity * phi)
+
+def _rows(ptr: npt.NDArray[np.int64], items: npt.NDArray[np.integer[Any]]) -> list[list[int]]:
+    """The rows of a CSR relation (``ptr`` of length rows + 1) as lists of Python ints."""
+    bounds: list[int] = ptr.tolist()
+    values: list[int] = items.tolist()
+    return [values[start:end] for start, end in itertools.pairwise(bounds)]
