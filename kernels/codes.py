@@ -20,8 +20,14 @@ __all__ = [
     "N_CONSERVATION",
     "N_CONSUMER_METRICS",
     "N_NETWORK_METRICS",
+    "MAX_DRAWN_DAYS",
     "SHORT_DAY_TOLERANCE",
 ]
+
+MAX_DRAWN_DAYS = 1_000_000
+"""The most days a drawn start, duration or up time is rounded to (docs/model.md 4.3): far past
+any horizon (at most 36,500 days), so the cap changes no result, while a heavy tail (a lognormal
+with a large sigma) or an infinite draw can no longer overflow whole-day int64 arithmetic."""
 
 # ---- node kinds (Network.node_kind, int8) ----------------------------------------------------
 SOURCE, PROCESSOR, STORAGE, CONSUMER = 0, 1, 2, 3

@@ -17,7 +17,15 @@ import math
 import numpy as np
 
 from kernels._jit import jit
-from kernels.codes import EXPONENTIAL, FIXED, LOGNORMAL, TRIANGULAR, UNIFORM, WEIBULL
+from kernels.codes import (
+    EXPONENTIAL,
+    FIXED,
+    LOGNORMAL,
+    MAX_DRAWN_DAYS,
+    TRIANGULAR,
+    UNIFORM,
+    WEIBULL,
+)
 from kernels.rng import uniform
 
 __all__ = ["distribution_value", "draw_days", "round_days", "standard_normal"]
@@ -25,7 +33,13 @@ __all__ = ["distribution_value", "draw_days", "round_days", "standard_normal"]
 
 @jit
 def round_days(x: float) -> int:
-    """Whole days, halves up, never below 0: ``max(0, floor(x + 0.5))``."""
+    """Whole days, halves up, in ``[0, MAX_DRAWN_DAYS]``: ``min(max(0, floor(x + 0.5)), cap)``.
+
+    Anything that is not below the cap, infinity and NaN included, becomes the cap, so no draw
+    can overflow the int64 day arithmetic.
+    """
+    if not x < MAX_DRAWN_DAYS:
+        return MAX_DRAWN_DAYS
     value = math.floor(x + 0.5)
     return int(value) if value > 0.0 else 0
 

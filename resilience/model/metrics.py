@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from kernels.codes import SHORT_DAY_TOLERANCE
 from resilience.model.layout import Layout
 from resilience.model.outcomes import CONSERVATION_TERMS, CONSUMER_METRICS, NETWORK_METRICS
 from resilience.model.timeline import Occurrence
@@ -31,7 +32,8 @@ __all__ = [
     "survive_and_recover",
 ]
 
-SHORT_DAY_TOLERANCE = 1e-9  # section 7: a day is short when shortfall > 1e-9 * max(1, d_t)
+# Section 7: a day is short when shortfall > SHORT_DAY_TOLERANCE * max(1, d_t); one source,
+# shared with the kernel.
 
 FloatArray = npt.NDArray[np.float64]
 
