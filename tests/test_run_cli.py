@@ -170,3 +170,18 @@ def test_ctrl_c_leaves_nothing_that_looks_complete(tmp_path: Path) -> None:
     assert "Traceback" not in stderr
     assert not (out / "manifest.json").exists()
     assert not any(path.name.endswith(".tmp") for path in out.iterdir())
+
+
+def test_the_first_run_says_it_is_compiling(tmp_path: Path) -> None:
+    """With an empty Numba cache the first run says it compiles the kernel (it would otherwise
+    sit silent for some 20 s); the next run, with the cache filled, says nothing of it."""
+    env = {**ENV, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+    command = [sys.executable, "-m", "resilience", "run", "demo", "-n", "64"]
+    first = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env,
+                           check=False)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    assert "compiling the Monte Carlo kernel: once per install" in first.stderr
+    second = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env,
+                            check=False)  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    assert "compiling" not in second.stderr

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from resilience.model.outcomes import metric_index
-from resilience.run.runner import RunResult, RunSettings, run_scenario
+from resilience.runs.runner import RunResult, RunSettings, run_scenario
 from resilience.scenario.loader import LoadedScenario, load_scenario
 
 from .conftest import ROOT, SCENARIOS

@@ -31,7 +31,7 @@ from resilience.model.outcomes import (
 )
 from resilience.network.arrays import Network
 from resilience.network.compiler import compile_network
-from resilience.run.runner import RunSettings, run_scenario
+from resilience.runs.runner import RunSettings, run_scenario
 from resilience.scenario.loader import load_scenario
 
 

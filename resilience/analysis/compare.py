@@ -9,7 +9,7 @@ intervals, so the gain from pairing is visible.
 
 Everything here works on plain arrays of per-replication outcomes
 (`resilience.model.outcomes` layout) and returns plain records; running the scenarios and
-writing files is the run layer's job (`resilience.run.compare`).
+writing files is the run layer's job (`resilience.runs.compare`).
 """
 
 from __future__ import annotations

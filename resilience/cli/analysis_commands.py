@@ -23,12 +23,12 @@ from resilience.cli.options import (
     set_option,
     terminal,
 )
-from resilience.cli.progress import LazyProgress
+from resilience.cli.progress import LazyProgress, announce_compile
 from resilience.scenario.loader import load_scenario
 from resilience.scenario.schema import Scenario
 
 if TYPE_CHECKING:
-    from resilience.run.compare import AlternativeComparison
+    from resilience.runs.compare import AlternativeComparison
 
 __all__ = ["compare", "criticality", "frontier", "sweep"]
 
@@ -80,7 +80,7 @@ def compare(
     intervals, the consumers most changed first.
     """
     from resilience.outputs.rundir import json_safe
-    from resilience.run.compare import CompareSettings, compare_scenarios
+    from resilience.runs.compare import CompareSettings, compare_scenarios
 
     if not alternatives and not policies:
         raise click.UsageError("give at least one ALTERNATIVE file or one --overlay")
@@ -95,6 +95,7 @@ def compare(
         overwrite=overwrite,
         command_line=command_line(),
     )
+    announce_compile()
     with LazyProgress() as progress:
         comparison = compare_scenarios(loaded_base, variants, settings, progress=progress.update)
     if as_json:
@@ -232,8 +233,8 @@ def sweep(
     """
     from resilience.analysis.design import grid, parse_lever, parse_range, sample
     from resilience.outputs.rundir import json_safe
-    from resilience.run.frontier import worst_consumer
-    from resilience.run.sweep import SweepSettings, run_sweep
+    from resilience.runs.frontier import worst_consumer
+    from resilience.runs.sweep import SweepSettings, run_sweep
 
     levers = [parse_lever(text) for text in settings]
     fixed = tuple(f"{lever.path}={lever.values[0]}" for lever in levers if len(lever.values) == 1)
@@ -269,6 +270,7 @@ def sweep(
         command_line=command_line(),
         design=described,
     )
+    announce_compile()
     with LazyProgress() as progress:
         result = run_sweep(
             scenario, points, options, overlays=overlays, overrides=fixed,
@@ -343,7 +345,7 @@ def frontier(sweep_dir: Path, risk: str, consumer: str | None, as_json: bool) ->
     Writes frontier.json, frontier.png and frontier.svg into SWEEP_DIR.
     """
     from resilience.outputs.rundir import json_safe
-    from resilience.run.frontier import frontier as compute
+    from resilience.runs.frontier import frontier as compute
 
     result = compute(sweep_dir, risk=risk, consumer=consumer)
     if as_json:
@@ -426,7 +428,7 @@ def criticality(
     """
     from resilience.analysis.criticality import ELEMENT_KINDS
     from resilience.outputs.rundir import json_safe
-    from resilience.run.criticality import CriticalitySettings, run_criticality
+    from resilience.runs.criticality import CriticalitySettings, run_criticality
 
     chosen = tuple(part.strip() for part in kinds.split(",") if part.strip())
     unknown = [kind for kind in chosen if kind not in ELEMENT_KINDS]
@@ -448,6 +450,7 @@ def criticality(
         overwrite=overwrite,
         command_line=command_line(),
     )
+    announce_compile()
     with LazyProgress() as progress:
         result = run_criticality(loaded, settings, progress=progress.update)
     if as_json:

@@ -14,7 +14,20 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-__all__ = ["LazyProgress"]
+__all__ = ["LazyProgress", "announce_compile"]
+
+
+def announce_compile() -> None:
+    """Say so on stderr when the Monte Carlo kernel must be compiled first (once per install,
+    some 15-25 s), so that the first run does not sit silent."""
+    from resilience.engines.kernel import kernel_is_compiled
+
+    if kernel_is_compiled() is False:
+        Console(stderr=True).print(
+            "compiling the Monte Carlo kernel: once per install, about 20 s; later runs start "
+            "at once",
+            highlight=False,
+        )
 
 
 class LazyProgress:

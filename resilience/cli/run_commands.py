@@ -25,13 +25,13 @@ from resilience.cli.options import (
     set_option,
     terminal,
 )
-from resilience.cli.progress import LazyProgress
+from resilience.cli.progress import LazyProgress, announce_compile
 from resilience.cli.summary_table import print_summary
 from resilience.scenario.loader import LoadedScenario, load_scenario
 from resilience.scenario.schema import Scenario
 
 if TYPE_CHECKING:
-    from resilience.run.runner import RunResult
+    from resilience.runs.runner import RunResult
 
 __all__ = ["plot", "report", "rerun", "run", "trace"]
 
@@ -94,7 +94,7 @@ def run(
     as_json: bool,
 ) -> None:
     """Run FILE through an engine (the Monte Carlo kernel by default) and print the summary."""
-    from resilience.run.runner import RunSettings, UnwrittenResultError, run_scenario
+    from resilience.runs.runner import RunSettings, UnwrittenResultError, run_scenario
 
     loaded = load_scenario(file, overrides, overlays)
     if engine == "kernel" and _has_detail(loaded.scenario):
@@ -116,6 +116,8 @@ def run(
         command_line=command_line(),
     )
     show = functools.partial(_show, loaded=loaded, show_all=show_all, as_json=as_json)
+    if engine == "kernel":
+        announce_compile()
     try:
         with LazyProgress() as progress:
             result = run_scenario(loaded, settings, progress=progress.update)
@@ -162,7 +164,7 @@ def rerun(run_dir: Path, out: Path, overwrite: bool, show_all: bool, as_json: bo
     Exits 0 when summary.json and the replications table are identical, 1 when they differ
     (another version of the code, say).
     """
-    from resilience.run.rerun import rerun as run_again
+    from resilience.runs.rerun import rerun as run_again
 
     again = run_again(run_dir, out=out, overwrite=overwrite, command_line=command_line())
     _show(again.result, loaded=again.loaded, show_all=show_all, as_json=as_json)
@@ -213,7 +215,7 @@ def trace(
 ) -> None:
     """Write the event log of one replication of FILE, run on the SimPy engine."""
     from resilience.model.outcomes import metric_index
-    from resilience.run.trace import trace_scenario
+    from resilience.runs.trace import trace_scenario
 
     loaded = load_scenario(file, overrides, overlays)
     result = trace_scenario(loaded, replication, out=out, seed=seed, overwrite=overwrite)
@@ -254,7 +256,7 @@ def plot(run_dir: Path) -> None:
     a ranking its most critical elements. Each plot is written as PNG and SVG.
     """
     from resilience.outputs.rundir import open_output
-    from resilience.run.views import plot_output
+    from resilience.runs.views import plot_output
 
     files = plot_output(open_output(run_dir))
     if not files:
@@ -268,6 +270,6 @@ def plot(run_dir: Path) -> None:
 def report(run_dir: Path) -> None:
     """Write RUN_DIR/report.html: the question, the answer, the table, the plots, the provenance
     and the model's caveats, in one self-contained page."""
-    from resilience.run.report import write_report
+    from resilience.runs.report import write_report
 
     terminal().print(f"wrote {write_report(run_dir)}")

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import itertools
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from kernels import daily
 from kernels.daily import block_width, simulate
 from kernels.records import NetworkArrays, Outputs, Tables
 from resilience.model.outcomes import (
@@ -24,7 +26,13 @@ from resilience.model.outcomes import (
 from resilience.network.arrays import Network
 from resilience.network.tables import KernelTables
 
-__all__ = ["NETWORK_ARGUMENTS", "kernel_records", "network_arguments", "run_batch"]
+__all__ = [
+    "NETWORK_ARGUMENTS",
+    "kernel_is_compiled",
+    "kernel_records",
+    "network_arguments",
+    "run_batch",
+]
 
 NETWORK_ARGUMENTS: tuple[str, ...] = NetworkArrays._fields
 """The Network fields the kernel reads, in the order of `kernels.records.NetworkArrays`."""
@@ -32,6 +40,20 @@ NETWORK_ARGUMENTS: tuple[str, ...] = NetworkArrays._fields
 _SCALARS = frozenset(
     name for name, kind in NetworkArrays.__annotations__.items() if kind in (float, "float")
 )
+
+
+def kernel_is_compiled() -> bool | None:
+    """Whether the kernel is ready without compiling: compiled in this process, or in Numba's
+    on-disk cache from an earlier run. None when this cannot be told (Numba's cache layout is
+    not public API, so a Numba that changes it gets no answer rather than a wrong one)."""
+    block: Any = daily._simulate_block  # a Numba dispatcher
+    if block.signatures:
+        return True
+    try:
+        index = Path(block._cache._cache_file._index_path)
+    except AttributeError:
+        return None
+    return index.exists()
 
 
 def network_arguments(network: Network) -> tuple[Any, ...]:

@@ -2,7 +2,7 @@
 
 The page loads nothing from the network (styles inline, plots as base64 PNG), so it can be
 mailed or archived and opened anywhere. What goes into it is assembled by the run layer
-(`resilience.run.report`); this module only renders.
+(`resilience.runs.report`); this module only renders.
 """
 
 from __future__ import annotations

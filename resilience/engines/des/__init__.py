@@ -8,7 +8,7 @@ fleets, canal transit slots, unloading berths and disruptions at any time of day
 - `DesModel(layout, replication, ...)`: one replication; ``.run()`` returns an `Outcome`.
 - `DetailOptions.from_scenario(scenario, network)`: what a scenario switches on.
 - `DesExecutor`: batches of replications for ``resilience run --engine des``.
-- `resilience.run.trace.trace_scenario`: the event log of one replication (`resilience trace`).
+- `resilience.runs.trace.trace_scenario`: the event log of one replication (`resilience trace`).
 """
 
 from resilience.engines.des.executor import DesExecutor, run_des_batch

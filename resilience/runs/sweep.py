@@ -27,7 +27,7 @@ from resilience.analysis.sweep import point_rows
 from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.provenance import code_revision, utc_timestamp
 from resilience.outputs.rundir import MANIFEST, atomic_write, package_versions, write_json
-from resilience.run.runner import RunSettings, run_scenario
+from resilience.runs.runner import RunSettings, run_scenario
 from resilience.scenario.loader import LoadedScenario, load_scenario
 
 __all__ = ["SweepResult", "SweepSettings", "lever_value", "run_sweep"]

@@ -5,7 +5,7 @@ into ``DIR/plots/`` as PNG and SVG:
 
 - a run: daily service bands (when the run kept ``--bands``), the exceedance curve of shortfall
   and the TTS/TTR distributions, for the consumers that were ever short (the nine most short);
-- a sweep: the cost-risk frontier (`resilience.run.frontier`);
+- a sweep: the cost-risk frontier (`resilience.runs.frontier`);
 - a criticality ranking: the most critical elements as bars.
 """
 
@@ -59,7 +59,7 @@ def plot_output(output: Output) -> list[Path]:
     if output.kind == "run":
         return _plot_run(output, folder)
     if output.kind == "sweep":
-        from resilience.run.frontier import frontier
+        from resilience.runs.frontier import frontier
 
         return frontier(output.path).files[1:]  # frontier.png, frontier.svg
     if output.kind == "criticality":

@@ -26,7 +26,7 @@ from resilience.network.tables import build_tables
 from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.provenance import code_revision, utc_timestamp
 from resilience.outputs.rundir import MANIFEST, atomic_write, package_versions, write_json
-from resilience.run.runner import RunSettings, run_scenario
+from resilience.runs.runner import RunSettings, run_scenario
 from resilience.scenario.loader import LoadedScenario
 from resilience.scenario.schema import Scenario
 

@@ -1,7 +1,7 @@
 """``resilience report RUN_DIR``: one HTML file that answers the run's question.
 
 It states the question (the scenario's description), the answer first (which consumers ran
-short, how badly and how likely), the table, the plots (`resilience.run.views`, drawn if not
+short, how badly and how likely), the table, the plots (`resilience.runs.views`, drawn if not
 there yet), the provenance from the manifest, and what the model leaves out. It is written to
 ``RUN_DIR/report.html`` under a temporary name and renamed into place.
 """
@@ -15,7 +15,7 @@ from typing import Any
 from resilience.outputs.provenance import utc_timestamp
 from resilience.outputs.report import Figure, render_report
 from resilience.outputs.rundir import RunDirectoryError, write_text
-from resilience.run.views import affected_consumers, open_output, plot_output
+from resilience.runs.views import affected_consumers, open_output, plot_output
 
 __all__ = ["CAVEATS", "write_report"]
 

@@ -24,7 +24,7 @@ from resilience.errors import ResilienceError
 from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.provenance import code_revision, utc_timestamp
 from resilience.outputs.rundir import MANIFEST, atomic_write, package_versions, write_json
-from resilience.run.runner import RunResult, RunSettings, run_scenario
+from resilience.runs.runner import RunResult, RunSettings, run_scenario
 from resilience.scenario.loader import LoadedScenario
 
 __all__ = ["AlternativeComparison", "CompareSettings", "Comparison", "compare_scenarios"]

@@ -17,7 +17,7 @@ from typing import Any
 import pydantic
 
 from resilience.outputs.rundir import RunDirectoryError, open_run
-from resilience.run.runner import RunResult, RunSettings, run_scenario
+from resilience.runs.runner import RunResult, RunSettings, run_scenario
 from resilience.scenario.loader import LoadedScenario, scenario_digest
 from resilience.scenario.schema import Scenario
 
