@@ -11,15 +11,13 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import signal
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from matplotlib import image
 
-from .test_run_directories import LONG_RUN, refused, resilience, start, wait_for
+from .test_run_directories import interrupted_run, refused, resilience
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -105,11 +103,7 @@ def test_plot_and_report_refuse_a_directory_that_is_not_a_run(tmp_path: Path) ->
 
 def test_plot_and_report_refuse_an_incomplete_run(tmp_path: Path) -> None:
     out = tmp_path / "cut"
-    process = start("run", "demo", *LONG_RUN, "--out", str(out), cwd=tmp_path)
-    wait_for(out / ".lock")
-    time.sleep(0.5)
-    process.send_signal(signal.SIGINT)
-    process.communicate(timeout=120)
+    interrupted_run(out, tmp_path)
     for command in ("plot", "report"):
         refused(resilience(command, str(out), cwd=tmp_path), "holds an incomplete run")
     assert not (out / "report.html").exists()

@@ -4,11 +4,9 @@ user runs them: a subprocess on shipped scenarios."""
 from __future__ import annotations
 
 import json
-import signal
-import time
 from pathlib import Path
 
-from .test_run_directories import LONG_RUN, refused, resilience, start, wait_for
+from .test_run_directories import interrupted_run, refused, resilience
 
 POLICY = ("disruptions/taiwan-blockade", "--overlay", "policies/jogmec-stockpiles",
           "--set", "scenario.seed=7", "-n", "300")  # fmt: skip
@@ -91,11 +89,7 @@ def test_rerun_refuses_a_directory_that_is_not_a_run(tmp_path: Path) -> None:
 
 def test_rerun_refuses_an_incomplete_run(tmp_path: Path) -> None:
     out = tmp_path / "cut"
-    process = start("run", "demo", *LONG_RUN, "--out", str(out), cwd=tmp_path)
-    wait_for(out / ".lock")
-    time.sleep(0.5)
-    process.send_signal(signal.SIGINT)
-    process.communicate(timeout=120)
+    interrupted_run(out, tmp_path)
     result = resilience("rerun", str(out), "--out", str(tmp_path / "o"), cwd=tmp_path)
     refused(result, f"{out}: holds an incomplete run (no manifest.json")
 

@@ -59,6 +59,17 @@ def wait_for(path: Path, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
+def interrupted_run(out: Path, cwd: Path) -> None:
+    """Leave in ``out`` what a long run leaves when Ctrl-C stops it: a directory with the
+    marker and no manifest."""
+    process = start("run", "demo", *LONG_RUN, "--out", str(out), cwd=cwd)
+    wait_for(out / ".lock")
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=120)
+    assert process.returncode == 130
+
+
 def test_an_earlier_run_is_kept_without_overwrite(tmp_path: Path) -> None:
     out = tmp_path / "run"
     assert resilience("run", "demo", "-n", "32", "--out", str(out), cwd=tmp_path).returncode == 0

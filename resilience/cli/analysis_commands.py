@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ from resilience.cli.options import (
     overwrite_option,
     set_option,
     terminal,
+    threads_option,
 )
 from resilience.cli.progress import LazyProgress, announce_compile
 from resilience.scenario.loader import load_scenario
@@ -47,13 +47,7 @@ __all__ = ["compare", "criticality", "frontier", "sweep"]
 @set_option
 @click.option("--replications", "-n", type=click.IntRange(min=1), help="Replications per scenario.")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
-@click.option(
-    "--threads",
-    type=click.IntRange(min=1),
-    default=lambda: os.cpu_count() or 1,
-    show_default="all cores",
-    help="Threads running blocks of replications.",
-)
+@threads_option
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the comparison here."
 )
@@ -163,15 +157,6 @@ def _interval(value: float, low: float, high: float, spec: str) -> str:
     return f"{value:{spec}} [{low:{spec}}, {high:{spec}}]"
 
 
-_threads_option = click.option(
-    "--threads",
-    type=click.IntRange(min=1),
-    default=lambda: os.cpu_count() or 1,
-    show_default="all cores",
-    help="Threads running blocks of replications.",
-)
-
-
 @click.command()
 @click.argument("scenario")
 @click.option(
@@ -203,7 +188,7 @@ _threads_option = click.option(
 )
 @click.option("--replications", "-n", type=click.IntRange(min=1), help="Replications per point.")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
-@_threads_option
+@threads_option
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the sweep here."
 )
@@ -394,7 +379,7 @@ def frontier(sweep_dir: Path, risk: str, consumer: str | None, as_json: bool) ->
 @click.option("--replications", "-n", type=click.IntRange(min=1), default=200, show_default=True,
               help="Replications per element.")  # fmt: skip
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
-@_threads_option
+@threads_option
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
               help="Elements listed on the terminal.")  # fmt: skip
 @click.option(

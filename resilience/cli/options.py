@@ -17,6 +17,7 @@ __all__ = [
     "overwrite_option",
     "set_option",
     "terminal",
+    "threads_option",
 ]
 
 EXIT_BAD_INPUT = 2
@@ -43,6 +44,14 @@ overwrite_option = click.option(
     is_flag=True,
     help="Replace an earlier output in --out (its files are removed first). Without it, a "
     "directory that already holds a result is refused.",
+)
+
+threads_option = click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=lambda: os.cpu_count() or 1,
+    show_default="all cores",
+    help="Threads running blocks of replications.",
 )
 
 all_option = click.option(

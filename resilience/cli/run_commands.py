@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +23,7 @@ from resilience.cli.options import (
     overwrite_option,
     set_option,
     terminal,
+    threads_option,
 )
 from resilience.cli.progress import LazyProgress, announce_compile
 from resilience.cli.summary_table import print_summary
@@ -53,13 +53,7 @@ __all__ = ["plot", "report", "rerun", "run", "trace"]
     show_default=True,
     help="Format of the per-replication table.",
 )
-@click.option(
-    "--threads",
-    type=click.IntRange(min=1),
-    default=lambda: os.cpu_count() or 1,
-    show_default="all cores",
-    help="Threads running blocks of replications.",
-)
+@threads_option
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),

@@ -12,8 +12,12 @@ import subprocess
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
-__all__ = ["code_revision", "utc_timestamp"]
+from resilience.outputs.rundir import package_versions
+from resilience.scenario.loader import LoadedScenario
+
+__all__ = ["code_revision", "finish_stamp", "scenario_provenance", "utc_timestamp"]
 
 _SOURCE = Path(__file__).resolve().parents[2]
 """The directory above the `resilience` package: a git checkout when run from source."""
@@ -54,3 +58,26 @@ def _git(*args: str) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
+
+
+def scenario_provenance(loaded: LoadedScenario) -> dict[str, Any]:
+    """What a manifest records of a scenario: its files, overlays, overrides, the resolved
+    scenario (every default filled) and its SHA-256."""
+    return {
+        "scenario_files": [str(path) for path in loaded.files],
+        "overlays": list(loaded.overlays),
+        "overrides": list(loaded.overrides),
+        "scenario_sha256": loaded.digest,
+        "resolved_scenario": loaded.scenario.model_dump(mode="json", by_alias=True),
+    }
+
+
+def finish_stamp(wall_seconds: float) -> dict[str, Any]:
+    """What every manifest ends with: when it finished, how long it took, and which code and
+    package versions made it."""
+    return {
+        "finished": utc_timestamp(),
+        "wall_seconds": wall_seconds,
+        "code": code_revision(),
+        "versions": package_versions(),
+    }

@@ -22,8 +22,8 @@ import pyarrow.parquet as pq
 from resilience.analysis.compare import ConsumerComparison, compare_consumer
 from resilience.errors import ResilienceError
 from resilience.outputs.directory import OutputDirectory
-from resilience.outputs.provenance import code_revision, utc_timestamp
-from resilience.outputs.rundir import MANIFEST, atomic_write, package_versions, write_json
+from resilience.outputs.provenance import finish_stamp, scenario_provenance
+from resilience.outputs.rundir import MANIFEST, atomic_write, write_json
 from resilience.runs.runner import RunResult, RunSettings, run_scenario
 from resilience.scenario.loader import LoadedScenario
 
@@ -212,27 +212,15 @@ def _write(
     atomic_write(parquet, lambda temporary: pq.write_table(table, temporary))
     write_json(out / "comparison.json", comparison.to_dict())
 
-    def describe(loaded: LoadedScenario) -> dict[str, Any]:
-        return {
-            "scenario_files": [str(path) for path in loaded.files],
-            "overlays": list(loaded.overlays),
-            "overrides": list(loaded.overrides),
-            "scenario_sha256": loaded.digest,
-            "resolved_scenario": loaded.scenario.model_dump(mode="json", by_alias=True),
-        }
-
     manifest = {
         "kind": "compare",
         "command_line": list(settings.command_line),
         "seed": comparison.seed,
         "replications": comparison.replications,
         "engine": "kernel",
-        "base": describe(base),
-        "alternatives": {label: describe(loaded) for label, loaded in alternatives},
-        "finished": utc_timestamp(),
-        "wall_seconds": comparison.wall_seconds,
-        "code": code_revision(),
-        "versions": package_versions(),
+        "base": scenario_provenance(base),
+        "alternatives": {label: scenario_provenance(loaded) for label, loaded in alternatives},
+        **finish_stamp(comparison.wall_seconds),
         "files": [parquet.name, "comparison.json"],
     }
     write_json(out / MANIFEST, manifest)

@@ -24,8 +24,8 @@ from resilience.errors import ResilienceError
 from resilience.network.compiler import compile_network
 from resilience.network.tables import build_tables
 from resilience.outputs.directory import OutputDirectory
-from resilience.outputs.provenance import code_revision, utc_timestamp
-from resilience.outputs.rundir import MANIFEST, atomic_write, package_versions, write_json
+from resilience.outputs.provenance import finish_stamp, scenario_provenance
+from resilience.outputs.rundir import MANIFEST, atomic_write, write_json
 from resilience.runs.runner import RunSettings, run_scenario
 from resilience.scenario.loader import LoadedScenario
 from resilience.scenario.schema import Scenario
@@ -189,19 +189,13 @@ def _write(
         "kind": "criticality",
         "scenario": result.scenario,
         "command_line": list(settings.command_line),
-        "scenario_files": [str(path) for path in loaded.files],
-        "overlays": list(loaded.overlays),
-        "overrides": list(loaded.overrides),
-        "scenario_sha256": loaded.digest,
+        **scenario_provenance(loaded),
         "consumers": result.consumers,
         "element_kinds": list(settings.kinds),
         "knockout": {"start": settings.start, "duration": settings.duration, "severity": 1.0},
         "seed": result.seed,
         "replications": result.replications,
-        "finished": utc_timestamp(),
-        "wall_seconds": result.wall_seconds,
-        "code": code_revision(),
-        "versions": package_versions(),
+        **finish_stamp(result.wall_seconds),
         "files": [parquet.name, "criticality.json"],
     }
     write_json(out / MANIFEST, manifest)

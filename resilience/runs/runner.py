@@ -28,8 +28,8 @@ from resilience.errors import OutputError
 from resilience.network.arrays import Network
 from resilience.network.compiler import compile_network
 from resilience.outputs.directory import OutputDirectory
-from resilience.outputs.provenance import code_revision, utc_timestamp
-from resilience.outputs.rundir import TableFormat, package_versions, write_run
+from resilience.outputs.provenance import finish_stamp, scenario_provenance, utc_timestamp
+from resilience.outputs.rundir import TableFormat, write_run
 from resilience.scenario.loader import LoadedScenario
 
 __all__ = [
@@ -165,10 +165,6 @@ def _run(
     manifest = {
         "scenario": network.name,
         "command_line": list(settings.command_line),
-        "scenario_files": [str(path) for path in loaded.files],
-        "overlays": list(loaded.overlays),
-        "overrides": list(loaded.overrides),
-        "scenario_sha256": loaded.digest,
         "seed": seed,
         "replications": replications,
         **details,
@@ -177,11 +173,8 @@ def _run(
         "threads": threads,
         "batch_size": batch_size,
         "started": started_at,
-        "finished": utc_timestamp(),
-        "wall_seconds": wall,
-        "code": code_revision(),
-        "versions": package_versions(),
-        "resolved_scenario": loaded.scenario.model_dump(mode="json", by_alias=True),
+        **finish_stamp(wall),
+        **scenario_provenance(loaded),
     }
     try:
         files = write_run(

@@ -25,8 +25,8 @@ import pyarrow.parquet as pq
 from resilience.analysis.design import Point
 from resilience.analysis.sweep import point_rows
 from resilience.outputs.directory import OutputDirectory
-from resilience.outputs.provenance import code_revision, utc_timestamp
-from resilience.outputs.rundir import MANIFEST, atomic_write, package_versions, write_json
+from resilience.outputs.provenance import finish_stamp
+from resilience.outputs.rundir import MANIFEST, atomic_write, write_json
 from resilience.runs.runner import RunSettings, run_scenario
 from resilience.scenario.loader import LoadedScenario, load_scenario
 
@@ -151,10 +151,7 @@ def _write(
         "engine": "kernel",
         "points": len(points),
         "levers": list(result.levers),
-        "finished": utc_timestamp(),
-        "wall_seconds": result.wall_seconds,
-        "code": code_revision(),
-        "versions": package_versions(),
+        **finish_stamp(result.wall_seconds),
         "files": [parquet.name, "sweep.json"],
     }
     write_json(out / MANIFEST, manifest)
