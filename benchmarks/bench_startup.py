@@ -3,7 +3,9 @@
 Targets: `validate`, `list`, `resolve`, `schema` and `show` start in under 0.5 s (they import no
 engine; tests/test_cli.py checks that), and `show` on a generated 5,000-node, 20,000-lane file
 finishes in under 2 s. Each round is a fresh process, as a user runs it; the benchmark asserts
-that the command succeeded and printed what it should, so a fast failure cannot pass.
+that the command succeeded and printed what it should, so a fast failure cannot pass, and
+reports its time against the target (``share_of_target`` above 1 meets it), as the kernel
+benchmarks do, since a shared machine's timings are too noisy to fail on.
 """
 
 from __future__ import annotations
@@ -42,9 +44,10 @@ def test_file_command_start_up(benchmark: Any, args: tuple[str, ...], expect: st
     result = benchmark.pedantic(_command, args=args, rounds=5, iterations=1, warmup_rounds=1)
     assert result.returncode == 0, result.stderr
     assert expect in result.stdout
-    mean = benchmark.stats.stats.mean
     benchmark.extra_info["target_seconds"] = START_TARGET_SECONDS
-    assert mean < START_TARGET_SECONDS, f"{' '.join(args)} took {mean:.2f} s"
+    benchmark.extra_info["share_of_target"] = round(
+        START_TARGET_SECONDS / benchmark.stats.stats.mean, 3
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +62,7 @@ def test_show_on_5000_nodes(benchmark: Any, large_file: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "5000 nodes, 20000 lanes" in result.stdout
     assert "30 of 20,000" in result.stdout
-    mean = benchmark.stats.stats.mean
     benchmark.extra_info["target_seconds"] = SHOW_LARGE_TARGET_SECONDS
-    assert mean < SHOW_LARGE_TARGET_SECONDS, f"show took {mean:.2f} s"
+    benchmark.extra_info["share_of_target"] = round(
+        SHOW_LARGE_TARGET_SECONDS / benchmark.stats.stats.mean, 3
+    )

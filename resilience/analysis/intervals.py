@@ -22,7 +22,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 __all__ = [
     "BOOTSTRAP_RESAMPLES",
@@ -129,6 +128,8 @@ def tail_intervals(sample: FloatArray, seed: Sequence[int]) -> dict[str, tuple[f
         seed: entropy for the resampling's generator, e.g. ``(run seed, consumer row)``, so the
             same run gives the same intervals and no two consumers share a stream.
     """
+    from scipy import stats  # imported where it is used: the file commands never load scipy
+
     if sample.size < 2 or np.all(sample == sample[0]):
         point = tail_statistics(sample) if sample.size else np.full(8, math.nan)
         return {

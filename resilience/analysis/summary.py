@@ -42,11 +42,13 @@ __all__ = [
     "ConservationError",
     "RunAccumulator",
     "RunInvariantError",
+    "affected_consumers",
     "band_values",
     "check_conservation",
     "check_finite",
     "probability_short",
     "service_bins",
+    "share_short",
     "summarise_metric",
     "tail_risk",
 ]
@@ -132,6 +134,19 @@ def probability_short(days_short: FloatArray) -> dict[str, float | int]:
         "ci_low": low,
         "ci_high": high,
     }
+
+
+def share_short(entry: dict[str, Any]) -> float:
+    """A summary entry's expected shortfall as a share of its expected demand (0 without
+    demand): the unit-free measure that ranks consumers of different commodities."""
+    demand = entry["metrics"]["demand"]["mean"]
+    return float(entry["metrics"]["shortfall"]["mean"] / demand) if demand > 0 else 0.0
+
+
+def affected_consumers(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The summary entries of the consumers short in some replication, most short first."""
+    hit = [entry for entry in summary["consumers"] if entry["p_short"]["short_replications"]]
+    return sorted(hit, key=share_short, reverse=True)
 
 
 def service_bins(service: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.int64]:

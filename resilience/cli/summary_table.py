@@ -14,6 +14,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from resilience.analysis.summary import share_short
+
 __all__ = ["print_summary"]
 
 _COLUMNS = (
@@ -48,7 +50,7 @@ def print_summary(
         if overrides:
             parts.append("overrides " + ", ".join(overrides))
         console.print("with " + "; ".join(parts))
-    entries = sorted(summary["consumers"], key=_share_short, reverse=True)
+    entries = sorted(summary["consumers"], key=share_short, reverse=True)
     affected = [entry for entry in entries if entry["p_short"]["short_replications"] > 0]
     shown = entries if show_all else affected
     if not affected:
@@ -78,12 +80,6 @@ def print_summary(
         )
 
 
-def _share_short(entry: dict[str, Any]) -> float:
-    """Expected shortfall as a share of expected demand (0 when there is no demand)."""
-    demand = entry["metrics"]["demand"]["mean"]
-    return float(entry["metrics"]["shortfall"]["mean"] / demand) if demand > 0 else 0.0
-
-
 def _row(entry: dict[str, Any]) -> list[str]:
     metrics = entry["metrics"]
     short = entry["p_short"]
@@ -95,7 +91,7 @@ def _row(entry: dict[str, Any]) -> list[str]:
     return [
         entry["consumer"],
         f"{entry['commodity']} ({entry['unit']})",
-        f"{_share_short(entry):.2%}",
+        f"{share_short(entry):.2%}",
         probability,
         f"{metrics['days_short']['mean']:.1f}",
         f"{metrics['shortfall']['mean']:,.4g}",

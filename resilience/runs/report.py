@@ -15,7 +15,9 @@ from typing import Any
 from resilience.outputs.provenance import utc_timestamp
 from resilience.outputs.report import Figure, render_report
 from resilience.outputs.rundir import RunDirectoryError, write_text
-from resilience.runs.views import affected_consumers, open_output, plot_output
+from resilience.analysis.summary import affected_consumers, share_short
+from resilience.outputs.rundir import open_output
+from resilience.runs.views import plot_output
 
 __all__ = ["CAVEATS", "write_report"]
 
@@ -84,11 +86,6 @@ def write_report(directory: Path) -> Path:
     return target
 
 
-def _share(entry: dict[str, Any]) -> float:
-    demand = entry["metrics"]["demand"]["mean"]
-    return float(entry["metrics"]["shortfall"]["mean"] / demand) if demand > 0 else 0.0
-
-
 def _answer(summary: dict[str, Any], affected: list[dict[str, Any]]) -> list[str]:
     n = int(summary["replications"])
     total = len(summary["consumers"])
@@ -98,7 +95,7 @@ def _answer(summary: dict[str, Any], affected: list[dict[str, Any]]) -> list[str
     for entry in affected[:3]:
         short = entry["p_short"]
         lines.append(
-            f"{entry['consumer']} ({entry['commodity']}) loses {_share(entry):.1%} of its demand "
+            f"{entry['consumer']} ({entry['commodity']}) loses {share_short(entry):.1%} of its demand "
             f"on average; it is short in {short['estimate']:.0%} of replications "
             f"(95% CI {short['ci_low']:.0%} to {short['ci_high']:.0%}), for "
             f"{entry['metrics']['days_short']['mean']:.0f} days on average."
@@ -119,7 +116,7 @@ def _row(entry: dict[str, Any]) -> list[str]:
     return [
         entry["consumer"],
         f"{entry['commodity']} ({entry['unit']})",
-        f"{_share(entry):.2%}",
+        f"{share_short(entry):.2%}",
         f"{short['estimate']:.1%} [{short['ci_low']:.1%}, {short['ci_high']:.1%}]",
         f"{metrics['days_short']['mean']:.1f}",
         f"{metrics['shortfall']['mean']:,.4g}",

@@ -19,24 +19,14 @@ import numpy as np
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from resilience.analysis.summary import affected_consumers
 from resilience.outputs import plots
 from resilience.outputs.rundir import Output, RunDirectoryError, open_output
 
-__all__ = ["affected_consumers", "open_output", "plot_output", "replications_table"]
+__all__ = ["plot_output", "replications_table"]
 
 MOST_PLOTTED = 9
 """Consumers drawn in the per-consumer plots of a run: the most short first."""
-
-
-def affected_consumers(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """Summary entries of the consumers short in some replication, most short first."""
-
-    def share(entry: dict[str, Any]) -> float:
-        demand = entry["metrics"]["demand"]["mean"]
-        return float(entry["metrics"]["shortfall"]["mean"] / demand) if demand > 0 else 0.0
-
-    hit = [entry for entry in summary["consumers"] if entry["p_short"]["short_replications"]]
-    return sorted(hit, key=share, reverse=True)
 
 
 def replications_table(output: Output) -> dict[str, np.ndarray]:
