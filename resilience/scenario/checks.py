@@ -148,9 +148,16 @@ def check_scenario_references(data: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-def check_scenario(scenario: Scenario) -> list[Problem]:
-    """All cross-table checks of a schema-valid scenario."""
-    problems = check_scenario_references(scenario.model_dump(by_alias=True))
+def check_scenario(scenario: Scenario, *, raw: Mapping[str, Any] | None = None) -> list[Problem]:
+    """All cross-table checks of a schema-valid scenario.
+
+    ``raw`` is the scenario's tables as read (the loader has them), which the reference checks
+    walk instead of a fresh dump of the validated model; defaults refer to no other table, so
+    the two give the same problems.
+    """
+    problems = check_scenario_references(
+        raw if raw is not None else scenario.model_dump(by_alias=True)
+    )
     if problems:
         # Structural checks would only repeat a dangling reference in other words.
         return problems
