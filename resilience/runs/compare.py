@@ -24,6 +24,7 @@ from resilience.errors import ResilienceError
 from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.provenance import finish_stamp, scenario_provenance
 from resilience.outputs.rundir import MANIFEST, atomic_write, write_json
+from resilience.runs.settings import JobSettings
 from resilience.runs.runner import RunResult, RunSettings, run_scenario
 from resilience.scenario.loader import LoadedScenario
 
@@ -31,15 +32,8 @@ __all__ = ["AlternativeComparison", "CompareSettings", "Comparison", "compare_sc
 
 
 @dataclass(frozen=True)
-class CompareSettings:
+class CompareSettings(JobSettings):
     """How to run the comparison; unset values come from the base scenario."""
-
-    replications: int | None = None
-    seed: int | None = None
-    threads: int = 1
-    out: Path | None = None
-    overwrite: bool = False
-    command_line: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from resilience.network.tables import build_tables
 from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.provenance import finish_stamp, scenario_provenance
 from resilience.outputs.rundir import MANIFEST, atomic_write, write_json
+from resilience.runs.settings import JobSettings
 from resilience.runs.runner import RunSettings, run_scenario
 from resilience.scenario.loader import LoadedScenario
 from resilience.scenario.schema import Scenario
@@ -38,7 +39,7 @@ class CriticalityError(ResilienceError):
 
 
 @dataclass(frozen=True)
-class CriticalitySettings:
+class CriticalitySettings(JobSettings):
     """What to knock out, for how long, and for whom; unset values come from the scenario."""
 
     consumers: tuple[str, ...] = ()  # consumer ids
@@ -46,12 +47,6 @@ class CriticalitySettings:
     kinds: tuple[ElementKind, ...] = ("node", "lane", "chokepoint", "country")
     start: int = 30
     duration: int = 30
-    replications: int | None = None
-    seed: int | None = None
-    threads: int = 1
-    out: Path | None = None
-    overwrite: bool = False
-    command_line: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from resilience.analysis.sweep import point_rows
 from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.provenance import finish_stamp
 from resilience.outputs.rundir import MANIFEST, atomic_write, write_json
+from resilience.runs.settings import JobSettings
 from resilience.runs.runner import RunSettings, run_scenario
 from resilience.scenario.loader import LoadedScenario, load_scenario
 
@@ -34,15 +35,9 @@ __all__ = ["SweepResult", "SweepSettings", "lever_value", "run_sweep"]
 
 
 @dataclass(frozen=True)
-class SweepSettings:
+class SweepSettings(JobSettings):
     """How to run a sweep; unset values come from the base scenario."""
 
-    replications: int | None = None
-    seed: int | None = None
-    threads: int = 1
-    out: Path | None = None
-    overwrite: bool = False
-    command_line: tuple[str, ...] = ()
     design: dict[str, Any] = field(default_factory=dict)  # how the points were made, for files
 
 
