@@ -24,8 +24,8 @@ from resilience.errors import ResilienceError
 from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.provenance import finish_stamp, scenario_provenance
 from resilience.outputs.rundir import MANIFEST, atomic_write, write_json
-from resilience.runs.settings import JobSettings
 from resilience.runs.runner import RunResult, RunSettings, run_scenario
+from resilience.runs.settings import JobSettings
 from resilience.scenario.loader import LoadedScenario
 
 __all__ = ["AlternativeComparison", "CompareSettings", "Comparison", "compare_scenarios"]

@@ -26,8 +26,8 @@ from resilience.network.tables import build_tables
 from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.provenance import finish_stamp, scenario_provenance
 from resilience.outputs.rundir import MANIFEST, atomic_write, write_json
-from resilience.runs.settings import JobSettings
 from resilience.runs.runner import RunSettings, run_scenario
+from resilience.runs.settings import JobSettings
 from resilience.scenario.loader import LoadedScenario
 from resilience.scenario.schema import Scenario
 

@@ -12,11 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from resilience.analysis.summary import affected_consumers, share_short
 from resilience.outputs.provenance import utc_timestamp
 from resilience.outputs.report import Figure, render_report
-from resilience.outputs.rundir import RunDirectoryError, write_text
-from resilience.analysis.summary import affected_consumers, share_short
-from resilience.outputs.rundir import open_output
+from resilience.outputs.rundir import RunDirectoryError, open_output, write_text
 from resilience.runs.views import plot_output
 
 __all__ = ["CAVEATS", "write_report"]
@@ -95,8 +94,8 @@ def _answer(summary: dict[str, Any], affected: list[dict[str, Any]]) -> list[str
     for entry in affected[:3]:
         short = entry["p_short"]
         lines.append(
-            f"{entry['consumer']} ({entry['commodity']}) loses {share_short(entry):.1%} of its demand "
-            f"on average; it is short in {short['estimate']:.0%} of replications "
+            f"{entry['consumer']} ({entry['commodity']}) loses {share_short(entry):.1%} of its "
+            f"demand on average; it is short in {short['estimate']:.0%} of replications "
             f"(95% CI {short['ci_low']:.0%} to {short['ci_high']:.0%}), for "
             f"{entry['metrics']['days_short']['mean']:.0f} days on average."
         )

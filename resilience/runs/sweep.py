@@ -27,8 +27,8 @@ from resilience.analysis.sweep import point_rows
 from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.provenance import finish_stamp
 from resilience.outputs.rundir import MANIFEST, atomic_write, write_json
-from resilience.runs.settings import JobSettings
 from resilience.runs.runner import RunSettings, run_scenario
+from resilience.runs.settings import JobSettings
 from resilience.scenario.loader import LoadedScenario, load_scenario
 
 __all__ = ["SweepResult", "SweepSettings", "lever_value", "run_sweep"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow.csv as pa_csv
@@ -21,7 +20,7 @@ import pyarrow.parquet as pq
 
 from resilience.analysis.summary import affected_consumers
 from resilience.outputs import plots
-from resilience.outputs.rundir import Output, RunDirectoryError, open_output
+from resilience.outputs.rundir import Output, RunDirectoryError
 
 __all__ = ["plot_output", "replications_table"]
 
