@@ -37,13 +37,15 @@ constant demand and no switching delay, the simulated first short day is ``floor
 after the knockout (tests/test_stress.py). Lead times of several tiers are not compounded
 (each lane's lag is its own), so on deeper networks the LP's TTS is an upper bound.
 
-Two figures per element: the TTS of each consumer alone (it has first call on everything that
-survives, ``tts_lp``), and Simchi-Levi's network TTS, all the consumers asked about served
-together (``tts_lp_network``).
+Two figures per element and consumer: the consumer's TTS alone (it has first call on everything
+that survives, ``tts_lp``: if even that is below TTR, the consumer cannot ride the loss out
+whatever the others do), and Simchi-Levi's network TTS, every consumer of the network served
+together (``tts_lp_network``: the day the first consumer, of any commodity, must go short).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -99,9 +101,10 @@ class StressRow:
     consumer: str
     commodity: str
     tts_lp: float  # the consumer alone, with first call on everything that survives
-    tts_lp_network: float  # every consumer asked about served together (Simchi-Levi's TTS)
+    tts_lp_network: float  # every consumer of the network served together (Simchi-Levi's TTS)
     ttr: float  # the knockout's duration plus its recovery ramp
-    exposed: bool  # tts_lp < ttr
+    exposed: bool  # tts_lp < ttr: short before recovery even with first call on everything
+    network_exposed: bool  # tts_lp_network < ttr: some consumer of the network is short first
     tts_sim: float  # median simulated TTS over the short replications; NaN: never short
     p_short: float  # share of simulated replications with a short day; NaN: not simulated
 
@@ -127,11 +130,7 @@ def _lane_effect(network: Network, knockout: Knockout, lane: int) -> tuple[float
     """(phi, lag): the lane's throughput factor and its days from departure to arrival."""
     if lane in knockout.lanes:
         return 0.0, int(network.lane_lead_time[lane])
-    closed = [
-        int(k)
-        for k in network.lane_chokes[network.lane_choke_ptr[lane] : network.lane_choke_ptr[lane + 1]]
-        if int(k) in knockout.chokepoints
-    ]
+    closed = [int(k) for k in _chokes(network, lane) if int(k) in knockout.chokepoints]
     if not closed:
         return 1.0, int(network.lane_lead_time[lane])
     # A full closure (x = 1) leaves phi = F, the detour's factor (docs/model.md 5.1).
@@ -145,33 +144,43 @@ def _lane_effect(network: Network, knockout: Knockout, lane: int) -> tuple[float
     return factor, int(network.lane_lead_time[lane]) + extra
 
 
+class _Rows:
+    """A sparse constraint system ``A z <= b`` under construction, one row at a time.
+
+    Each row carries the lag from which it applies (0: always): a row about lanes of lag ``g``
+    only holds once ``t >= g``.
+    """
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+        self.columns: list[int] = []
+        self.values: list[float] = []
+        self.rhs: list[float] = []
+        self.lag: list[float] = []
+
+    def add(self, terms: dict[int, float], rhs: float, lag: float = 0.0) -> None:
+        row = len(self.rhs)
+        for column, value in terms.items():
+            self.rows.append(row)
+            self.columns.append(column)
+            self.values.append(value)
+        self.rhs.append(rhs)
+        self.lag.append(lag)
+
+
 @dataclass(frozen=True)
 class _Program:
-    """The pieces of one knockout's program that do not depend on the interval of ``t``."""
+    """One knockout's program over every interval of ``t``: z = (t, x_l..., p_n...).
 
-    scope: npt.NDArray[np.bool_]  # (N,) nodes upstream of the required consumers
-    lanes: list[int]  # lanes into the scope
-    phi: dict[int, float]
-    lag: dict[int, int]
-    required: list[int]  # consumer node rows whose demand must be met
+    Column 0 is ``t``; a lane's column applies from its lag on (its shipments arrive within
+    the window only once ``t >= lag``); `_solve` keeps the rows and columns of an interval.
+    """
 
-
-def _program(
-    network: Network, tables: KernelTables, knockout: Knockout, required: Sequence[int]
-) -> _Program:
-    consumer_row = {int(node): r for r, node in enumerate(network.consumers)}
-    scope = np.asarray(
-        tables.upstream_node[[consumer_row[n] for n in required]].any(axis=0), dtype=np.bool_
-    )
-    lanes = [lane for lane in range(network.n_lanes) if scope[network.lane_to[lane]]]
-    effects = {lane: _lane_effect(network, knockout, lane) for lane in lanes}
-    return _Program(
-        scope,
-        lanes,
-        {lane: effect[0] for lane, effect in effects.items()},
-        {lane: effect[1] for lane, effect in effects.items()},
-        list(required),
-    )
+    matrix: sparse.csr_matrix
+    rhs: FloatArray
+    row_lag: FloatArray  # (rows,) the row holds from this t on
+    column_lag: FloatArray  # (columns,) the column exists from this t on
+    lags: list[float]  # distinct lags of the lanes that carry anything, ascending
 
 
 def _rate(network: Network, knockout: Knockout, node: int) -> float:
@@ -185,118 +194,111 @@ def _rate(network: Network, knockout: Knockout, node: int) -> float:
     return capacity
 
 
-def _solve_interval(
-    network: Network, knockout: Knockout, program: _Program, low: float, high: float
-) -> float:
-    """max t over [low, high] (high may be inf); NaN when infeasible, inf when unbounded."""
-    open_lanes = [lane for lane in program.lanes if program.phi[lane] > 0 and program.lag[lane] <= low]
-    producers = [
-        n
-        for n in np.flatnonzero(program.scope)
-        if network.node_kind[n] in (_SOURCE, _PROCESSOR)
-    ]
-    column = {("t", 0): 0}
-    for lane in open_lanes:
-        column[("x", lane)] = len(column)
-    for n in producers:
-        column[("p", int(n))] = len(column)
-    rows: list[dict[int, float]] = []
-    bounds_rhs: list[float] = []
+def _program(
+    network: Network, tables: KernelTables, knockout: Knockout, required: Sequence[int]
+) -> _Program:
+    """The program of ``knockout`` with the consumer nodes ``required`` to be served."""
+    consumer_row = {int(node): r for r, node in enumerate(network.consumers)}
+    scope = np.asarray(
+        tables.upstream_node[[consumer_row[n] for n in required]].any(axis=0), dtype=np.bool_
+    )  # (N,) nodes upstream of the required consumers: nothing else can reach them
+    in_scope = [lane for lane in range(network.n_lanes) if scope[network.lane_to[lane]]]
+    effect = {lane: _lane_effect(network, knockout, lane) for lane in in_scope}
+    carrying = [lane for lane in in_scope if effect[lane][0] > 0]
+    lag = {lane: float(effect[lane][1]) for lane in carrying}
+    nodes = [int(n) for n in np.flatnonzero(scope)]
+    producers = [n for n in nodes if network.node_kind[n] in (_SOURCE, _PROCESSOR)]
+    x = {lane: 1 + i for i, lane in enumerate(carrying)}
+    p = {n: 1 + len(carrying) + i for i, n in enumerate(producers)}
+    column_lag = np.zeros(1 + len(carrying) + len(producers))
+    for lane, column in x.items():
+        column_lag[column] = lag[lane]
 
-    def constraint(terms: dict[int, float], rhs: float) -> None:
-        rows.append(terms)
-        bounds_rhs.append(rhs)
-
-    def add(terms: dict[int, float], key: tuple[str, int], coefficient: float) -> None:
-        index = column[key]
-        terms[index] = terms.get(index, 0.0) + coefficient
-
-    inflow: dict[int, list[int]] = {}  # buffer -> open lanes delivering into it
-    outflow: dict[int, list[int]] = {}  # node -> open lanes leaving it
-    for lane in open_lanes:
+    inflow: dict[int, list[int]] = {}  # buffer -> carrying lanes delivering into it
+    outflow: dict[int, list[int]] = {}  # node -> carrying lanes leaving it
+    for lane in carrying:
         inflow.setdefault(int(network.lane_buffer[lane]), []).append(lane)
         outflow.setdefault(int(network.lane_from[lane]), []).append(lane)
-    pipeline = np.zeros(network.n_buffers)
-    for lane in program.lanes:
+    pipeline = np.zeros(network.n_buffers)  # units in transit at the knockout, by buffer
+    for lane in in_scope:
         if lane not in knockout.lanes and network.lane_mode[lane] == _NORMAL:
             pipeline[network.lane_buffer[lane]] += (
                 float(network.lane_lead_time[lane]) * network.lane_initial_flow[lane]
             )
+    rows = _Rows()
 
     # Finite lane capacities: x_l <= K_l phi_l (t - lag_l).
-    for lane in open_lanes:
+    for lane in carrying:
         capacity = float(network.lane_capacity[lane])
         if math.isfinite(capacity):
-            rate = capacity * program.phi[lane]
-            terms: dict[int, float] = {}
-            add(terms, ("x", lane), 1.0)
-            add(terms, ("t", 0), -rate)
-            constraint(terms, -rate * program.lag[lane])
+            rate = capacity * effect[lane][0]
+            rows.add({x[lane]: 1.0, 0: -rate}, -rate * lag[lane], lag[lane])
 
-    for n in (int(n) for n in np.flatnonzero(program.scope)):
+    required_nodes = set(required)
+    for n in nodes:
         kind = network.node_kind[n]
         stock = float(network.buffer_initial[n]) + pipeline[n]
         out = outflow.get(n, [])
         rate = _rate(network, knockout, n)
+        arrivals = {x[lane]: -1.0 for lane in inflow.get(n, [])}
         # Balance of the node's own stock: what leaves <= stock + arrivals (+ production).
-        balance: dict[int, float] = {}
-        for lane in out:
-            add(balance, ("x", lane), 1.0)
-        for lane in inflow.get(n, []):
-            add(balance, ("x", lane), -1.0)
-        if kind in (_SOURCE, _PROCESSOR):
-            add(balance, ("p", n), -1.0)
-        if kind == _CONSUMER and n in program.required:
-            add(balance, ("t", 0), float(network.node_demand_mean[n]))
+        balance = {**arrivals, **{x[lane]: 1.0 for lane in out}}
+        if n in p:
+            balance[p[n]] = -1.0
+        if kind == _CONSUMER and n in required_nodes:
+            balance[0] = float(network.node_demand_mean[n])
+        rows.add(balance, stock)
         if kind == _CONSUMER and any(network.lane_mode[lane] == _SHARING for lane in out):
             # A donor gives only what it holds above its floor (docs/model.md 5.7).
             floor = network.sharing_floor_days * float(network.node_demand_mean[n])
-            gift: dict[int, float] = {}
-            for lane in out:
-                add(gift, ("x", lane), 1.0)
-            constraint(gift, max(0.0, float(network.buffer_initial[n]) - floor))
-        constraint(balance, stock)
+            rows.add(
+                {x[lane]: 1.0 for lane in out},
+                max(0.0, float(network.buffer_initial[n]) - floor),
+            )
         # Production capacity, and each processor's inputs.
-        if kind in (_SOURCE, _PROCESSOR) and math.isfinite(rate):
-            terms = {}
-            add(terms, ("p", n), 1.0)
-            add(terms, ("t", 0), -rate)
-            constraint(terms, 0.0)
+        if n in p and math.isfinite(rate):
+            rows.add({p[n]: 1.0, 0: -rate}, 0.0)
         if kind == _PROCESSOR:
             for m in range(int(network.bom_ptr[n]), int(network.bom_ptr[n + 1])):
                 buffer = network.n_nodes + m
-                terms = {}
-                add(terms, ("p", n), float(network.bom_per_unit[m]))
-                for lane in inflow.get(buffer, []):
-                    add(terms, ("x", lane), -1.0)
-                constraint(terms, float(network.buffer_initial[buffer]) + pipeline[buffer])
+                terms = {x[lane]: -1.0 for lane in inflow.get(buffer, [])}
+                terms[p[n]] = float(network.bom_per_unit[m])
+                rows.add(terms, float(network.buffer_initial[buffer]) + pipeline[buffer])
         # Nested deadlines: what leaves on lanes of lag >= g must be ready by t - g.
         if not out or not math.isfinite(rate) or kind == _CONSUMER:
             continue
-        producer = kind in (_SOURCE, _PROCESSOR)
-        for g in sorted({program.lag[lane] for lane in out}):
-            terms = {}
-            for lane in out:
-                if program.lag[lane] >= g:
-                    add(terms, ("x", lane), 1.0)
-            add(terms, ("t", 0), -rate)
+        producer = n in p
+        for g in sorted({lag[lane] for lane in out}):
+            terms = {x[lane]: 1.0 for lane in out if lag[lane] >= g}
+            terms[0] = -rate
             if producer:
-                for lane in inflow.get(n, []):
-                    add(terms, ("x", lane), -1.0)
-            constraint(terms, (stock if producer else 0.0) - rate * g)
+                terms.update(arrivals)
+            rows.add(terms, (stock if producer else 0.0) - rate * g, g)
 
-    n_columns = len(column)
-    matrix = sparse.lil_matrix((len(rows), n_columns))
-    for i, terms in enumerate(rows):
-        for j, value in terms.items():
-            matrix[i, j] = value
-    objective = np.zeros(n_columns)
+    matrix = sparse.csr_matrix(
+        (rows.values, (rows.rows, rows.columns)), shape=(len(rows.rhs), len(column_lag))
+    )
+    return _Program(
+        matrix,
+        np.asarray(rows.rhs, dtype=np.float64),
+        np.asarray(rows.lag, dtype=np.float64),
+        column_lag,
+        sorted(set(lag.values())),
+    )
+
+
+def _solve(program: _Program, low: float, high: float, what: str) -> float:
+    """max t over [low, high] (high may be inf): NaN when infeasible, inf when unbounded."""
+    rows = program.row_lag <= low
+    columns = program.column_lag <= low
+    matrix = program.matrix[rows][:, columns]
+    objective = np.zeros(int(columns.sum()))
     objective[0] = -1.0  # maximise t
-    bounds = [(low, None if math.isinf(high) else high)] + [(0.0, None)] * (n_columns - 1)
+    bounds = [(low, None if math.isinf(high) else high)] + [(0.0, None)] * (len(objective) - 1)
     result = linprog(
         objective,
-        A_ub=matrix.tocsr() if rows else None,
-        b_ub=np.asarray(bounds_rhs) if rows else None,
+        A_ub=matrix if matrix.shape[0] else None,
+        b_ub=program.rhs[rows] if matrix.shape[0] else None,
         bounds=bounds,
         method="highs",
     )
@@ -305,7 +307,7 @@ def _solve_interval(
     if result.status == 2:
         return math.nan
     if result.status != 0:
-        raise StressError(f"stress test of {knockout.kind} {knockout.element}: {result.message}")
+        raise StressError(f"stress test of {what}: {result.message}")
     return float(result.x[0])
 
 
@@ -319,10 +321,10 @@ def survival_time(
     first interval whose optimum lies inside it (module docstring).
     """
     program = _program(network, tables, knockout, required)
-    lags = sorted({program.lag[lane] for lane in program.lanes if program.phi[lane] > 0} - {0})
-    edges = [0.0, *map(float, lags), math.inf]
-    for low, high in zip(edges[:-1], edges[1:], strict=True):
-        best = _solve_interval(network, knockout, program, low, high)
+    edges = [0.0, *(lag for lag in program.lags if lag > 0), math.inf]
+    what = f"{knockout.kind} {knockout.element}".strip()
+    for low, high in itertools.pairwise(edges):
+        best = _solve(program, low, high, what)
         if math.isnan(best):
             # Infeasible already at the interval's start: the previous one ended there exactly.
             return low
@@ -360,11 +362,18 @@ def stress_rows(
         ttr: the knockouts' time to recover, days.
     """
     nodes = [int(network.consumers[r]) for r in consumers]
+    everyone = [int(node) for node in network.consumers]
+    intact = {r: survival_time(network, tables, NO_KNOCKOUT, [nodes[i]])
+              for i, r in enumerate(consumers)}  # fmt: skip
     rows = []
     for knockout in knockouts:
-        joint = survival_time(network, tables, knockout, nodes)
-        for node in nodes:
-            alone = survival_time(network, tables, knockout, [node])
+        joint = survival_time(network, tables, knockout, everyone)
+        for r, node in zip(consumers, nodes, strict=True):
+            alone = (
+                survival_time(network, tables, knockout, [node])
+                if _touches(network, tables, knockout, r)
+                else intact[r]
+            )
             rows.append(
                 StressRow(
                     kind=knockout.kind,
@@ -375,8 +384,25 @@ def stress_rows(
                     tts_lp_network=joint,
                     ttr=ttr,
                     exposed=alone < ttr,
+                    network_exposed=joint < ttr,
                     tts_sim=math.nan,
                     p_short=math.nan,
                 )
             )
     return rows
+
+
+def _touches(network: Network, tables: KernelTables, knockout: Knockout, consumer: int) -> bool:
+    """Whether ``knockout`` takes out anything upstream of consumer row ``consumer``."""
+    upstream = tables.upstream_node[consumer]
+    if any(upstream[n] for n in knockout.nodes):
+        return True
+    lanes = [lane for lane in range(network.n_lanes) if upstream[network.lane_to[lane]]]
+    if any(lane in knockout.lanes for lane in lanes):
+        return True
+    return any(int(k) in knockout.chokepoints for lane in lanes for k in _chokes(network, lane))
+
+
+def _chokes(network: Network, lane: int) -> npt.NDArray[np.int32]:
+    """The chokepoint rows lane ``lane`` passes."""
+    return network.lane_chokes[network.lane_choke_ptr[lane] : network.lane_choke_ptr[lane + 1]]

@@ -1,4 +1,4 @@
-"""Commands that weigh scenarios and policies: compare, sweep, frontier, criticality.
+"""Commands that weigh scenarios and policies: compare, sweep, frontier, criticality, stress.
 
 Like the run commands, they import the engines only when they run.
 """
@@ -30,7 +30,7 @@ from resilience.scenario.schema import Scenario
 if TYPE_CHECKING:
     from resilience.runs.compare import AlternativeComparison
 
-__all__ = ["compare", "criticality", "frontier", "sweep"]
+__all__ = ["compare", "criticality", "frontier", "stress", "sweep"]
 
 
 @click.command()
@@ -476,6 +476,161 @@ def criticality(
         console.print(
             f"{rest} more element{'s' if rest != 1 else ''} not listed ({harmless} whose loss "
             "caused no extra shortfall); --json or --out has them all"
+        )
+    if result.files:
+        console.print(f"wrote {', '.join(str(path) for path in result.files)}")
+
+
+def _days(value: float) -> str:
+    """Days on the terminal: one decimal, "never" for inf (never short), "-" for NaN."""
+    if value != value:
+        return "-"
+    return "never" if value == float("inf") else f"{value:.1f}"
+
+
+@click.command()
+@click.argument("scenario")
+@set_option
+@click.option(
+    "--overlay", "overlays", multiple=True, metavar="FILE", help="Merge a file over SCENARIO."
+)
+@click.option("--consumer", "consumers", multiple=True, help="A consumer at stake (repeatable).")
+@click.option(
+    "--country", "countries", multiple=True, help="Every consumer in this country (repeatable)."
+)
+@click.option(
+    "--kinds",
+    default="node,lane,chokepoint,country",
+    show_default=True,
+    help="Which elements to knock out, comma-separated.",
+)
+@click.option("--start", type=click.IntRange(min=0), default=30, show_default=True,
+              help="Day the simulated knockout begins.")  # fmt: skip
+@click.option("--duration", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Days the element stays fully out.")  # fmt: skip
+@click.option("--ramp", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Days of linear recovery after --duration; TTR = duration + ramp.")  # fmt: skip
+@click.option("--replications", "-n", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Simulated replications per element.")  # fmt: skip
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
+@threads_option
+@click.option("--lp-only", is_flag=True, help="Solve the linear programs only; no simulation.")
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Elements listed on the terminal.")  # fmt: skip
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the table here."
+)
+@overwrite_option
+@json_option
+def stress(
+    scenario: str,
+    overrides: tuple[str, ...],
+    overlays: tuple[str, ...],
+    consumers: tuple[str, ...],
+    countries: tuple[str, ...],
+    kinds: str,
+    start: int,
+    duration: int,
+    ramp: int,
+    replications: int,
+    seed: int | None,
+    threads: int,
+    lp_only: bool,
+    top: int,
+    out: Path | None,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
+    """Simchi-Levi's stress test: each element's time to survive (TTS, a linear program) against
+    its time to recover (TTR = --duration + --ramp), beside the simulated TTS of the same
+    knockout.
+
+    Every node, lane, chokepoint and supplier country upstream of the consumers is knocked out
+    in turn on the undisrupted network (the scenario's own disruptions and hazards left out).
+    TTS < TTR marks an exposure: the consumers run out before the element is back.
+    """
+    from resilience.analysis.criticality import ELEMENT_KINDS
+    from resilience.outputs.rundir import json_safe
+    from resilience.runs.stress import StressSettings, run_stress
+
+    chosen = tuple(part.strip() for part in kinds.split(",") if part.strip())
+    unknown = [kind for kind in chosen if kind not in ELEMENT_KINDS]
+    if unknown or not chosen:
+        raise click.UsageError(
+            f"--kinds {kinds}: expected some of {', '.join(ELEMENT_KINDS)}, comma-separated"
+        )
+    loaded = load_scenario(scenario, overrides, overlays)
+    settings = StressSettings(
+        consumers=consumers,
+        countries=countries,
+        kinds=chosen,  # type: ignore[arg-type]
+        start=start,
+        duration=duration,
+        ramp=ramp,
+        simulate=not lp_only,
+        replications=replications,
+        seed=seed,
+        threads=threads,
+        out=out,
+        overwrite=overwrite,
+        command_line=command_line(),
+    )
+    if not lp_only:
+        announce_compile()
+    with LazyProgress() as progress:
+        result = run_stress(loaded, settings, progress=progress.update)
+    if as_json:
+        rows = [dataclasses.asdict(row) for row in result.rows]
+        click.echo(json.dumps(json_safe(rows), indent=2, allow_nan=False))
+        return
+    console = terminal()
+    who = (
+        ", ".join(result.consumers)
+        if len(result.consumers) <= 6
+        else f"{len(result.consumers)} consumers"
+    )
+    simulated = (
+        f"; simulated from day {start}, {result.replications:,} replications each, seed "
+        f"{result.seed}"
+        if result.replications
+        else " (LP only)"
+    )
+    worst = result.worst()
+    console.print(
+        f"[bold]{result.scenario}[/bold]: {len(worst)} elements upstream of {who}, each out "
+        f"for TTR = {result.ttr:.0f} days{simulated}, {result.wall_seconds:.2f} s"
+    )
+    table = Table(
+        title="Least time to survive first (each element's worst-off consumer)",
+        caption="TTS in days from the knockout. alone: the consumer with first call on all that "
+        "survives; network: every consumer served together (Simchi-Levi); sim: median "
+        "simulated; never: demand met indefinitely. TTS < TTR: consumer = even alone, "
+        "network = some consumer of the network",
+    )
+    for column in ("kind", "element", "worst off", "TTS alone (LP)", "network TTS (LP)",
+                   "TTS (sim)", "P(short)", "TTR", "TTS < TTR"):  # fmt: skip
+        left = column in ("kind", "element", "worst off")
+        table.add_column(column, justify="left" if left else "right")
+    for row in worst[:top]:
+        table.add_row(
+            row.kind, row.element, row.consumer, _days(row.tts_lp), _days(row.tts_lp_network),
+            _days(row.tts_sim), "-" if row.p_short != row.p_short else f"{row.p_short:.0%}",
+            f"{row.ttr:.0f}",
+            "consumer" if row.exposed else "network" if row.network_exposed else "",
+        )  # fmt: skip
+    console.print(table)
+    exposed = sum(row.exposed for row in worst)
+    network_exposed = sum(row.network_exposed for row in worst)
+    console.print(
+        f"{len(worst)} element{'s' if len(worst) != 1 else ''}: {exposed} with a consumer "
+        f"short before TTR even alone, {network_exposed} with the network short before TTR"
+        + (f"; {len(worst) - top} more not listed" if len(worst) > top else "")
+    )
+    short_anyway = [name for name, tts in result.base_tts_lp.items() if tts != float("inf")]
+    if short_anyway:
+        console.print(
+            "short even with nothing knocked out (the network cannot meet their demand): "
+            + ", ".join(short_anyway)
         )
     if result.files:
         console.print(f"wrote {', '.join(str(path) for path in result.files)}")

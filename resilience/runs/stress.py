@@ -80,13 +80,17 @@ class StressResult:
         return self.rows[0].ttr if self.rows else math.nan
 
     def worst(self) -> list[StressRow]:
-        """Each element's row of its least-surviving consumer, least-surviving first."""
+        """Each element's row of its least-surviving consumer; the elements with the shortest
+        network TTS first, then by that consumer's TTS."""
         by_element: dict[tuple[str, str], StressRow] = {}
         for row in self.rows:
             key = (row.kind, row.element)
             if key not in by_element or row.tts_lp < by_element[key].tts_lp:
                 by_element[key] = row
-        return sorted(by_element.values(), key=lambda row: (row.tts_lp, row.kind, row.element))
+        return sorted(
+            by_element.values(),
+            key=lambda row: (row.tts_lp_network, row.tts_lp, row.kind, row.element),
+        )
 
 
 def run_stress(
@@ -127,19 +131,14 @@ def _stress(
     network = compile_network(intact.scenario)
     tables = build_tables(network)
     focus = focus_consumers(network, settings)
-    found = [
-        _with_ramp(element, settings.ramp)
-        for element in elements(
-            network, tables, focus, settings.kinds,
-            start=settings.start, duration=settings.duration,
-        )  # fmt: skip
-    ]
+    knockouts = elements(
+        network, tables, focus, settings.kinds, start=settings.start, duration=settings.duration
+    )
+    found = [_with_ramp(element, settings.ramp) for element in knockouts]
     if not found:
         raise CriticalityError("no element of the chosen kinds lies upstream of the consumers")
     ttr = float(settings.duration + settings.ramp)
-    rows = stress_rows(
-        network, tables, focus, [knockout_of(network, e) for e in found], ttr=ttr
-    )
+    rows = stress_rows(network, tables, focus, [knockout_of(network, e) for e in found], ttr=ttr)
     nodes = [int(network.consumers[r]) for r in focus]
     base = {
         network.node_ids[node]: survival_time(network, tables, NO_KNOCKOUT, [node])
@@ -213,7 +212,9 @@ def _write(
     writer.writerows(records)
     table_csv = out / "stress.csv"
     write_text(table_csv, text.getvalue())
-    exposed = [dataclasses.asdict(row) for row in result.worst() if row.exposed]
+    exposed = [
+        dataclasses.asdict(row) for row in result.worst() if row.exposed or row.network_exposed
+    ]
     write_json(
         out / "stress.json",
         {
