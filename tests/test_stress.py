@@ -217,7 +217,8 @@ def test_simulated_tts_agrees_with_the_lp(
         assert row["ttr"] == 30.0
         if math.isinf(tts):
             assert row["tts_lp"] is None  # JSON null: inf
-            assert row["tts_sim"] is None and row["p_short"] == 0.0
+            assert row["tts_sim"] is None
+            assert row["p_short"] == 0.0
             assert row["exposed"] is False
         else:
             assert row["tts_lp"] == pytest.approx(tts, abs=1e-9), key
@@ -295,3 +296,46 @@ def test_stress_refuses_bad_options(tmp_path: Path, args: tuple[str, ...], messa
 def test_stress_refuses_an_unknown_consumer(tmp_path: Path) -> None:
     refused(resilience("stress", "demo", "--consumer", "jp_lgn", "--lp-only", cwd=tmp_path),
             "--consumer jp_lgn: no such consumer")  # fmt: skip
+
+
+# docs/analysis.md's worked example: (kind, element, consumer) -> (TTS alone, network TTS,
+# simulated TTS, P(short)); None is "never" (LP) or "-" (never short in the simulation).
+WORKED_EXAMPLE = {
+    ("node", "au_lng", "jp_lng"): (None, 35.9, 31, 1.0),
+    ("node", "au_lng", "kr_lng"): (None, 35.9, 32, 1.0),
+    ("node", "au_lng", "tw_lng"): (None, 35.9, 34, 1.0),
+    ("lane", "tw_us_chips", "us_chips"): (50.2, 50.2, 50, 1.0),
+    ("node", "tw_fab", "us_chips"): (91.6, 88.5, None, 0.0),
+    ("node", "us_lng", "jp_lng"): (None, 136.5, 77, 0.078),
+    ("chokepoint", "hormuz", "kr_lng"): (None, 345.5, None, 0.0),
+}
+
+
+def test_the_worked_example_of_docs_analysis(tmp_path: Path) -> None:
+    """The figures docs/analysis.md quotes come out of `resilience stress demo --duration 60`
+    (LP days to the 0.1 printed, simulated days exactly, P(short) to the percent) and stand
+    in the doc as printed."""
+    result = resilience("stress", "demo", "--duration", "60", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = {(r["kind"], r["element"], r["consumer"]): r for r in json.loads(result.stdout)}
+    assert len({(kind, element) for kind, element, _ in rows}) == 36
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "analysis.md").read_text()
+    section = doc[doc.index("## Stress test") :]
+
+    def shown(value: float | None, spec: str) -> str:
+        return "never" if value is None else f"{value:{spec}}"
+
+    for (kind, element, consumer), (alone, network, sim, p_short) in WORKED_EXAMPLE.items():
+        row = rows[(kind, element, consumer)]
+        for got, want in ((row["tts_lp"], alone), (row["tts_lp_network"], network)):
+            assert (got is None) == (want is None)
+            if want is not None:
+                assert got == pytest.approx(want, abs=0.05)
+        assert row["tts_sim"] == sim
+        assert row["p_short"] == pytest.approx(p_short, abs=0.005)
+        simulated = "-" if sim is None else str(sim)
+        line = (
+            f"| {kind} {element} | {consumer} | {shown(alone, '.1f')} | "
+            f"{shown(network, '.1f')} | {simulated} | {p_short:.0%} |"
+        )
+        assert line in section, line

@@ -80,16 +80,21 @@ class StressResult:
         return self.rows[0].ttr if self.rows else math.nan
 
     def worst(self) -> list[StressRow]:
-        """Each element's row of its least-surviving consumer; the elements with the shortest
-        network TTS first, then by that consumer's TTS."""
+        """Each element's row of its worst-off consumer (the least TTS alone; on a tie, the
+        least simulated TTS), the elements with the least network TTS first."""
+
+        def plight(row: StressRow) -> tuple[float, float, float]:
+            simulated = math.inf if math.isnan(row.tts_sim) else row.tts_sim
+            return row.tts_lp, simulated, -(0.0 if math.isnan(row.p_short) else row.p_short)
+
         by_element: dict[tuple[str, str], StressRow] = {}
         for row in self.rows:
             key = (row.kind, row.element)
-            if key not in by_element or row.tts_lp < by_element[key].tts_lp:
+            if key not in by_element or plight(row) < plight(by_element[key]):
                 by_element[key] = row
         return sorted(
             by_element.values(),
-            key=lambda row: (row.tts_lp_network, row.tts_lp, row.kind, row.element),
+            key=lambda row: (row.tts_lp_network, *plight(row), row.kind, row.element),
         )
 
 
