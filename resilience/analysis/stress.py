@@ -18,8 +18,8 @@ reads, for the undisrupted network with one element knocked out (severity 1, for
   still ship the stock it holds, section 6); a processor uses ``q_i`` of each input per unit;
   storage ships at most ``K_n`` per day (nothing when knocked out); a strategic stockpile at
   most ``min(K_n, max_daily_release_fraction x initial)`` per day, never replenished; a donor of
-  allied sharing at most its stock above ``donor_floor_days``. Unbounded capacities (``inf``)
-  are unconstrained.
+  allied sharing never below ``donor_floor_days`` of its demand. Unbounded capacities
+  (``inf``) are unconstrained.
 - **Lanes and lead times.** A lane carries at most ``K_l x phi_l`` per day, where ``phi_l`` is
   0 for a knocked-out lane and the detour's capacity factor for a lane through a closed
   chokepoint (0 without a detour). New shipments take ``L_l`` days (plus the detour's extra
@@ -249,12 +249,10 @@ def _program(
             balance[0] = float(network.node_demand_mean[n])
         rows.add(balance, stock)
         if kind == _CONSUMER and any(network.lane_mode[lane] == _SHARING for lane in out):
-            # A donor gives only what it holds above its floor (docs/model.md 5.7).
+            # A donor gives only from stock above its floor (docs/model.md 5.7): never more
+            # than it holds and receives, less the floor, whatever its own demand takes.
             floor = network.sharing_floor_days * float(network.node_demand_mean[n])
-            rows.add(
-                {x[lane]: 1.0 for lane in out},
-                max(0.0, float(network.buffer_initial[n]) - floor),
-            )
+            rows.add({**arrivals, **{x[lane]: 1.0 for lane in out}}, max(0.0, stock - floor))
         # Production capacity, and each processor's inputs.
         if n in p and math.isfinite(rate):
             rows.add({p[n]: 1.0, 0: -rate}, 0.0)

@@ -504,8 +504,8 @@ def _days(value: float) -> str:
     show_default=True,
     help="Which elements to knock out, comma-separated.",
 )
-@click.option("--start", type=click.IntRange(min=0), default=30, show_default=True,
-              help="Day the simulated knockout begins.")  # fmt: skip
+@click.option("--start", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Day the simulated knockout begins (0: the stocks the LP reads).")  # fmt: skip
 @click.option("--duration", type=click.IntRange(min=1), default=30, show_default=True,
               help="Days the element stays fully out.")  # fmt: skip
 @click.option("--ramp", type=click.IntRange(min=0), default=0, show_default=True,

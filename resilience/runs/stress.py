@@ -58,6 +58,7 @@ class StressSettings(CriticalitySettings):
     recover, TTR = duration + ramp.
     """
 
+    start: int = 0  # day 0: the stocks and pipelines the LP reads (docs/model.md 2.6)
     ramp: int = 0
     simulate: bool = True
 
