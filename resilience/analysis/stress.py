@@ -62,7 +62,9 @@ from resilience.network.arrays import LANE_MODE_CODES, NODE_KIND_CODES, Network
 from resilience.network.tables import KernelTables
 
 __all__ = [
+    "NO_KNOCKOUT",
     "Knockout",
+    "StressError",
     "StressRow",
     "knockout_of",
     "simulated_tts",
@@ -124,6 +126,8 @@ def knockout_of(network: Network, element: Element) -> Knockout:
 
 
 NO_KNOCKOUT = Knockout("none", "", frozenset(), frozenset(), frozenset())
+"""The intact network: a consumer's TTS with nothing lost (finite only when its demand outruns
+what the network can bring it at all)."""
 
 
 def _lane_effect(network: Network, knockout: Knockout, lane: int) -> tuple[float, int]:

@@ -45,7 +45,7 @@ from resilience.runs.runner import RunSettings, run_scenario
 from resilience.scenario.loader import LoadedScenario
 from resilience.scenario.schema import Scenario
 
-__all__ = ["StressResult", "StressSettings", "run_stress"]
+__all__ = ["StressResult", "StressSettings", "run_stress", "undisrupted"]
 
 ProgressCallback = Callable[[int, int], None]
 
