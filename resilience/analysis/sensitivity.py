@@ -15,8 +15,9 @@ evaluated by the sweep driver on common random numbers (`resilience.runs.sensiti
   ``levels`` levels, ``r (d + 1)`` points; the mean of the absolute elementary effects (mu*), their
   mean (mu) and standard deviation (sigma), with a bootstrap interval on mu*, by SALib (the
   ``sensitivity`` extra; docs/decisions.md says why). An elementary effect is the change of the
-  output over a step of ``levels / (2 (levels - 1))`` of an input's range, so mu* is in the
-  output's unit and comparable across inputs.
+  output over one step of the grid (``levels / (2 (levels - 1))`` of the input's range, 2/3 for
+  4 levels) divided by that step: the change per full width of the range, in the output's unit,
+  so that inputs with different units compare.
 
 Shapes: a design's ``matrix`` is (points, d), in the inputs' own units; ``outputs`` is
 (s, points), one row per output (per consumer, for a scenario).

@@ -621,8 +621,9 @@ def _print_sensitivity(console: Console, result: SensitivityResult) -> None:
         else:
             table = Table(
                 title=title,
-                caption="mu*: mean absolute effect of a grid step, in the "
-                "output's unit (95% bootstrap interval); sigma: spread of the effects",
+                caption="mu*: mean absolute change of the output per full range of the "
+                "input (95% bootstrap interval); mu: the same with signs; sigma: the effects' "
+                "spread (non-linearity, interactions)",
             )
             for column in ("input", "mu*", "mu", "sigma"):
                 table.add_column(column, justify="left" if column == "input" else "right")

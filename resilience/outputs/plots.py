@@ -238,7 +238,7 @@ def tornado_plot(
             )  # fmt: skip
             ax.plot([row["sigma"] for row in shown], y, "o", color="tab:orange", ms=4,
                     label="sigma (interactions)")  # fmt: skip
-            ax.set_xlabel(f"elementary effect on {risk_label} over a grid step")
+            ax.set_xlabel(f"change of {risk_label} per full range of the input")
         ax.set_yticks(y, labels, fontsize=7)
         ax.set_title(output, fontsize=9)
         ax.grid(alpha=0.3, axis="x")
