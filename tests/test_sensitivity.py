@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -288,3 +289,11 @@ def test_the_worked_example_of_docs_analysis(tmp_path: Path) -> None:
         assert got == pytest.approx([mu_star, low, high, mu, sigma], rel=5e-4, abs=1e-9)
         line = f"| `{row['input']}` | {mu_star:g} [{low:g}, {high:g}] | {mu:g} | {sigma:g} |"
         assert line in doc, line
+
+
+def test_morris_without_salib_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SALib is an optional extra: without it, Morris says what to install (Sobol needs none)."""
+    monkeypatch.setitem(sys.modules, "SALib.sample", None)  # import now raises ImportError
+    with pytest.raises(SensitivityError, match=r"pip install 'resilience\[sensitivity\]'"):
+        morris_design(ISHIGAMI, 4, seed=1)
+    assert sobol_design(ISHIGAMI, 8, seed=1).matrix.shape == (40, 3)
