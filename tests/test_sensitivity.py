@@ -124,7 +124,7 @@ def test_design_points_are_overrides_at_full_precision() -> None:
         assert int(lead) == row[1]
 
 
-STOCK = "nodes.jp_lng.inventory.target_days"
+STOCK = "nodes.tw_lng.inventory.target_days"
 CHIP_STOCK = "nodes.us_chips.inventory.target_days"
 
 
@@ -132,13 +132,13 @@ CHIP_STOCK = "nodes.us_chips.inventory.target_days"
 def test_on_the_demo_the_input_that_drives_shortfall_dominates(
     method: Method, samples: int
 ) -> None:
-    """Japan's LNG shortfall in the demo's Hormuz closure against two inputs: Japan's own days of
-    LNG stock (5 to 60) and the US chip buyers' days of chip stock (10 to 60).
+    """Taiwan's LNG shortfall in the demo's Hormuz closure against two inputs: Taiwan's own days
+    of LNG stock (5 to 60) and the US chip buyers' days of chip stock (10 to 60).
 
     Why by hand: the chip chain (gallium -> foundries -> chip buyers) shares no node, lane or
-    commodity with the LNG chain, so no flow connects us_chips' stock to jp_lng; and every design
+    commodity with the LNG chain, so no flow connects us_chips' stock to tw_lng; and every design
     point draws the same random numbers (common random numbers: streams depend only on the seed,
-    the replication and the disruption's name, docs/model.md 4.1). So jp_lng's shortfall is
+    the replication and the disruption's name, docs/model.md 4.1). So tw_lng's shortfall is
     exactly the same function of its own stock at every value of the chip stock: f(x1, x2) =
     g(x1). Then f(AB_2) = f(A) and f(AB_1) = f(B) point by point, the chip stock's S1 and ST
     (and Morris mu*) are exactly 0, and the stock's ST, 1/2 mean((f(A) - f(B))^2) / Var f,
@@ -148,9 +148,9 @@ def test_on_the_demo_the_input_that_drives_shortfall_dominates(
     """
     ranges = [Range(STOCK, 5.0, 60.0), Range(CHIP_STOCK, 10.0, 60.0)]
     settings = SensitivitySettings(method=method, samples=samples, replications=64, seed=3,
-                                   consumers=("jp_lng",), threads=1)  # fmt: skip
+                                   consumers=("tw_lng",), threads=1)  # fmt: skip
     result = run_sensitivity("demo", ranges, settings)
-    assert result.consumers == ("jp_lng",)
+    assert result.consumers == ("tw_lng",)
     assert np.ptp(result.outputs) > 0
     rows = {row["input"]: row for row in result.table()}
     if method == "sobol":
@@ -181,22 +181,22 @@ def test_sensitivity_from_the_command_line(tmp_path: Path) -> None:
     out = tmp_path / "sens"
     result = resilience(
         "sensitivity", "demo", "--range", f"{STOCK}=5:60",
-        "--range", "nodes.jp_sbl.inventory.initial=0:700", "--samples", "8", "-n", "32",
-        "--consumer", "jp_lng", "--out", str(out), cwd=tmp_path,
+        "--range", f"{CHIP_STOCK}=10:60", "--samples", "8", "-n", "32",
+        "--consumer", "tw_lng", "--out", str(out), cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "sobol design, 8 base samples x 2 inputs = 32 points x 32 replications" in result.stdout
-    assert "Sensitivity of expected_shortfall of jp_lng" in result.stdout
+    assert "Sensitivity of expected_shortfall of tw_lng" in result.stdout
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "sensitivity"
     assert manifest["points"] == 32
     assert manifest["replications"] == 32
-    assert manifest["inputs"] == [STOCK, "nodes.jp_sbl.inventory.initial"]
+    assert manifest["inputs"] == [STOCK, CHIP_STOCK]
     assert set(manifest["files"]) == {"points.parquet", "indices.parquet", "sensitivity.json",
                                       "plots/tornado.png", "plots/tornado.svg"}  # fmt: skip
     indices = pq.read_table(out / "indices.parquet").to_pylist()
     assert next(row["input"] for row in indices) == STOCK
-    assert {row["output"] for row in indices} == {"jp_lng"}
+    assert {row["output"] for row in indices} == {"tw_lng"}
     assert all(row["total_high"] >= 0.0 for row in indices)
     points = pq.read_table(out / "points.parquet").to_pylist()
     assert {row["point"] for row in points} == set(range(32))
@@ -260,14 +260,14 @@ def test_too_few_samples_are_refused_in_the_analysis_layer() -> None:
 
 # docs/analysis.md's worked example: input -> (mu*, its 95% interval, mu, sigma), kt of LNG.
 WORKED_EXAMPLE = {
-    "nodes.us_lng.capacity_per_day": (576.6, (229.4, 923.9), -576.6, 808.3),
-    "nodes.jp_lng.inventory.target_days": (459.8, (145.1, 774.4), -459.8, 737.0),
-    "nodes.jp_sbl.inventory.initial": (134.0, (32.15, 235.9), -134.0, 238.2),
+    "nodes.us_lng.capacity_per_day": (646.7, (378.3, 915.2), -646.7, 619.2),
+    "nodes.au_lng.capacity_per_day": (479.2, (140.6, 817.8), -479.2, 792.1),
+    "nodes.tw_lng.inventory.target_days": (279.8, (103.1, 456.4), -279.8, 416.3),
     "nodes.us_chips.inventory.target_days": (0.0, (0.0, 0.0), 0.0, 0.0),
 }
 EXAMPLE_RANGES = (
-    "--range", "nodes.jp_lng.inventory.target_days=6:30",
-    "--range", "nodes.jp_sbl.inventory.initial=0:700",
+    "--range", "nodes.tw_lng.inventory.target_days=6:30",
+    "--range", "nodes.au_lng.capacity_per_day=120:160",
     "--range", "nodes.us_lng.capacity_per_day=60:120",
     "--range", "nodes.us_chips.inventory.target_days=10:60",
 )  # fmt: skip
@@ -277,7 +277,7 @@ def test_the_worked_example_of_docs_analysis(tmp_path: Path) -> None:
     """The Morris figures docs/analysis.md quotes come out of the engine (to the 4 significant
     figures they are printed to) and stand in the doc as printed."""
     result = resilience("sensitivity", "demo", "--method", "morris", "--samples", "20",
-                        "-n", "100", "--seed", "7", "--consumer", "jp_lng", *EXAMPLE_RANGES,
+                        "-n", "100", "--seed", "7", "--consumer", "tw_lng", *EXAMPLE_RANGES,
                         "--json", cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)["indices"]
