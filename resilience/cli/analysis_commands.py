@@ -1,4 +1,5 @@
-"""Commands that weigh scenarios and policies: compare, sweep, frontier, criticality, stress.
+"""Commands that weigh scenarios and policies: compare, sweep, frontier, criticality,
+sensitivity, stress.
 
 Like the run commands, they import the engines only when they run.
 """
@@ -29,8 +30,9 @@ from resilience.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from resilience.runs.compare import AlternativeComparison
+    from resilience.runs.sensitivity import SensitivityResult
 
-__all__ = ["compare", "criticality", "frontier", "stress", "sweep"]
+__all__ = ["compare", "criticality", "frontier", "sensitivity", "stress", "sweep"]
 
 
 @click.command()
@@ -632,5 +634,166 @@ def stress(
             "short even with nothing knocked out (the network cannot meet their demand): "
             + ", ".join(short_anyway)
         )
+    if result.files:
+        console.print(f"wrote {', '.join(str(path) for path in result.files)}")
+
+
+@click.command()
+@click.argument("scenario")
+@click.option(
+    "--range",
+    "ranges",
+    multiple=True,
+    metavar="PATH=LOW:HIGH",
+    help="An input and the interval it is sampled in, uniformly (repeatable; at least one).",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["sobol", "morris"]),
+    default="sobol",
+    show_default=True,
+    help="sobol: first-order and total indices (S1, ST) with bootstrap intervals; morris: "
+    "elementary-effects screening (mu*, sigma), cheaper per input (needs SALib).",
+)
+@click.option(
+    "--samples",
+    type=int,
+    default=16,
+    show_default=True,
+    help="sobol: base samples, a power of two >= 8 (runs: N x (inputs + 2)); morris: "
+    "trajectories >= 2 (runs: N x (inputs + 1)).",
+)
+@click.option(
+    "--risk",
+    default="expected_shortfall",
+    show_default=True,
+    help="The output: a risk measure of the consumer(s): expected_shortfall, cvar95, var95, "
+    "share_short, p_short, fill_rate, days_short, ...",
+)
+@click.option(
+    "--consumer",
+    "consumers",
+    multiple=True,
+    help="Whose risk (repeatable; default: the consumer most short over the design).",
+)
+@click.option(
+    "--overlay", "overlays", multiple=True, metavar="FILE", help="Merge a file over SCENARIO."
+)
+@set_option
+@click.option("--replications", "-n", type=click.IntRange(min=1), help="Replications per point.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1),
+              help="Root random seed (also draws the design).")  # fmt: skip
+@threads_option
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the analysis here."
+)
+@overwrite_option
+@json_option
+def sensitivity(
+    scenario: str,
+    ranges: tuple[str, ...],
+    method: str,
+    samples: int,
+    risk: str,
+    consumers: tuple[str, ...],
+    overlays: tuple[str, ...],
+    overrides: tuple[str, ...],
+    replications: int | None,
+    seed: int | None,
+    threads: int,
+    out: Path | None,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
+    """How much each --range input moves a consumer's risk in SCENARIO: Sobol indices or Morris
+    screening, every design point on common random numbers.
+
+    The table lists the inputs, the most influential first; --out writes the design points, the
+    indices table, sensitivity.json and the tornado chart (plots/tornado.png, .svg).
+    """
+    from resilience.analysis.design import parse_range
+    from resilience.outputs.rundir import json_safe
+    from resilience.runs.sensitivity import SensitivitySettings, run_sensitivity
+
+    if not ranges:
+        raise click.UsageError("give at least one input: --range PATH=LOW:HIGH")
+    base = load_scenario(scenario, overrides, overlays)
+    parsed = [parse_range(text) for text in ranges]
+    parsed = [dataclasses.replace(r, integer=_is_integer(base.scenario, r.path)) for r in parsed]
+    settings = SensitivitySettings(
+        method="morris" if method == "morris" else "sobol",
+        samples=samples,
+        risk=risk,
+        consumers=consumers,
+        replications=replications,
+        seed=seed,
+        threads=threads,
+        out=out,
+        overwrite=overwrite,
+        command_line=command_line(),
+    )
+    announce_compile()
+    with LazyProgress() as progress:
+        result = run_sensitivity(
+            scenario, parsed, settings, overlays=overlays, overrides=overrides,
+            progress=progress.update,
+        )  # fmt: skip
+    if as_json:
+        document = {"method": method, "risk": risk, "consumers": list(result.consumers),
+                    "design": result.design.describe(), "indices": result.table()}  # fmt: skip
+        click.echo(json.dumps(json_safe(document), indent=2, allow_nan=False))
+        return
+    _print_sensitivity(terminal(), result)
+
+
+def _print_sensitivity(console: Console, result: SensitivityResult) -> None:
+    design = result.design
+    console.print(
+        f"[bold]{result.scenario}[/bold]: {design.method} design, {design.samples} "
+        f"{'base samples' if design.method == 'sobol' else 'trajectories'} x "
+        f"{len(design.ranges)} inputs = {design.matrix.shape[0]} points x "
+        f"{result.replications:,} replications, seed {result.seed}, common random numbers, "
+        f"{result.wall_seconds:.2f} s"
+    )
+    rows = result.table()
+    for consumer in result.consumers:
+        mine = [row for row in rows if row["output"] == consumer]
+        title = f"Sensitivity of {result.risk} of {consumer}, most influential first"
+        if design.method == "sobol":
+            table = Table(
+                title=title,
+                caption="S1: share of the output's variance due to the "
+                "input alone; ST: including its interactions (95% bootstrap intervals)",
+            )
+            for column in ("input", "S1", "ST"):
+                table.add_column(column, justify="left" if column == "input" else "right")
+            for row in mine:
+                table.add_row(
+                    row["input"],
+                    _interval(row["first"], row["first_low"], row["first_high"], ".3f"),
+                    _interval(row["total"], row["total_low"], row["total_high"], ".3f"),
+                )
+        else:
+            table = Table(
+                title=title,
+                caption="mu*: mean absolute change of the output per full range of the "
+                "input (95% bootstrap interval); mu: the same with signs; sigma: the effects' "
+                "spread (non-linearity, interactions)",
+            )
+            for column in ("input", "mu*", "mu", "sigma"):
+                table.add_column(column, justify="left" if column == "input" else "right")
+            for row in mine:
+                table.add_row(
+                    row["input"],
+                    _interval(row["mu_star"], row["mu_star_low"], row["mu_star_high"], ",.4g"),
+                    f"{row['mu']:,.4g}",
+                    f"{row['sigma']:,.4g}",
+                )
+        console.print(table)
+        if mine and mine[0]["constant"]:
+            console.print(
+                f"{consumer}: {result.risk} is the same at every design point, so no input "
+                "moves it (every index is 0)"
+            )
     if result.files:
         console.print(f"wrote {', '.join(str(path) for path in result.files)}")
