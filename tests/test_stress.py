@@ -304,13 +304,14 @@ def test_stress_refuses_an_unknown_consumer(tmp_path: Path) -> None:
 # docs/analysis.md's worked example: (kind, element, consumer) -> (TTS alone, network TTS,
 # simulated TTS, P(short)); None is "never" (LP) or "-" (never short in the simulation).
 WORKED_EXAMPLE = {
-    ("node", "au_lng", "jp_lng"): (None, 35.9, 30, 1.0),
-    ("node", "au_lng", "kr_lng"): (None, 35.9, 31, 1.0),
-    ("node", "au_lng", "tw_lng"): (None, 35.9, 34, 1.0),
+    ("node", "au_lng", "jp_lng"): (None, 35.9, 28, 1.0),
+    ("node", "au_lng", "kr_lng"): (None, 35.9, 57, 0.781),
+    ("node", "au_lng", "tw_lng"): (None, 35.9, 29, 1.0),
     ("lane", "tw_us_chips", "us_chips"): (50.2, 50.2, 50, 1.0),
     ("node", "tw_fab", "us_chips"): (91.6, 88.5, None, 0.0),
-    ("node", "us_lng", "jp_lng"): (None, 136.5, 80, 0.172),
+    ("node", "us_lng", "jp_lng"): (None, 136.5, None, 0.0),
     ("chokepoint", "hormuz", "kr_lng"): (None, 345.5, None, 0.0),
+    ("chokepoint", "hormuz", "tw_lng"): (None, 345.5, 55, 1.0),
 }
 
 
