@@ -17,6 +17,7 @@ from rich.table import Table
 from resilience.cli.options import (
     all_option,
     command_line,
+    executor_options,
     json_option,
     overwrite_option,
     set_option,
@@ -29,6 +30,7 @@ from resilience.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from resilience.runs.compare import AlternativeComparison
+    from resilience.runs.executors import ExecutorChoice
 
 __all__ = ["compare", "criticality", "frontier", "sweep"]
 
@@ -48,6 +50,7 @@ __all__ = ["compare", "criticality", "frontier", "sweep"]
 @click.option("--replications", "-n", type=click.IntRange(min=1), help="Replications per scenario.")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
 @threads_option
+@executor_options
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the comparison here."
 )
@@ -62,6 +65,7 @@ def compare(
     replications: int | None,
     seed: int | None,
     threads: int,
+    executor: ExecutorChoice,
     out: Path | None,
     overwrite: bool,
     show_all: bool,
@@ -75,6 +79,7 @@ def compare(
     """
     from resilience.outputs.rundir import json_safe
     from resilience.runs.compare import CompareSettings, compare_scenarios
+    from resilience.runs.executors import open_executor
 
     if not alternatives and not policies:
         raise click.UsageError("give at least one ALTERNATIVE file or one --overlay")
@@ -90,8 +95,10 @@ def compare(
         command_line=command_line(),
     )
     announce_compile()
-    with LazyProgress() as progress:
-        comparison = compare_scenarios(loaded_base, variants, settings, progress=progress.update)
+    with open_executor(executor) as runner, LazyProgress() as progress:
+        comparison = compare_scenarios(
+            loaded_base, variants, settings, progress=progress.update, executor=runner
+        )
     if as_json:
         click.echo(json.dumps(json_safe(comparison.to_dict()), indent=2, allow_nan=False))
         return
@@ -189,6 +196,7 @@ def _interval(value: float, low: float, high: float, spec: str) -> str:
 @click.option("--replications", "-n", type=click.IntRange(min=1), help="Replications per point.")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
 @threads_option
+@executor_options
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the sweep here."
 )
@@ -205,6 +213,7 @@ def sweep(
     replications: int | None,
     seed: int | None,
     threads: int,
+    executor: ExecutorChoice,
     out: Path | None,
     overwrite: bool,
     focus: str | None,
@@ -218,6 +227,7 @@ def sweep(
     """
     from resilience.analysis.design import grid, parse_lever, parse_range, sample
     from resilience.outputs.rundir import json_safe
+    from resilience.runs.executors import open_executor
     from resilience.runs.frontier import worst_consumer
     from resilience.runs.sweep import SweepSettings, run_sweep
 
@@ -256,10 +266,10 @@ def sweep(
         design=described,
     )
     announce_compile()
-    with LazyProgress() as progress:
+    with open_executor(executor) as runner, LazyProgress() as progress:
         result = run_sweep(
             scenario, points, options, overlays=overlays, overrides=fixed,
-            progress=progress.update,
+            progress=progress.update, executor=runner,
         )  # fmt: skip
     if as_json:
         click.echo(json.dumps(json_safe(result.rows), indent=2, allow_nan=False))
@@ -380,6 +390,7 @@ def frontier(sweep_dir: Path, risk: str, consumer: str | None, as_json: bool) ->
               help="Replications per element.")  # fmt: skip
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
 @threads_option
+@executor_options
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
               help="Elements listed on the terminal.")  # fmt: skip
 @click.option(
@@ -399,6 +410,7 @@ def criticality(
     replications: int,
     seed: int | None,
     threads: int,
+    executor: ExecutorChoice,
     top: int,
     out: Path | None,
     overwrite: bool,
@@ -414,6 +426,7 @@ def criticality(
     from resilience.analysis.criticality import ELEMENT_KINDS
     from resilience.outputs.rundir import json_safe
     from resilience.runs.criticality import CriticalitySettings, run_criticality
+    from resilience.runs.executors import open_executor
 
     chosen = tuple(part.strip() for part in kinds.split(",") if part.strip())
     unknown = [kind for kind in chosen if kind not in ELEMENT_KINDS]
@@ -436,8 +449,8 @@ def criticality(
         command_line=command_line(),
     )
     announce_compile()
-    with LazyProgress() as progress:
-        result = run_criticality(loaded, settings, progress=progress.update)
+    with open_executor(executor) as runner, LazyProgress() as progress:
+        result = run_criticality(loaded, settings, progress=progress.update, executor=runner)
     if as_json:
         ranked = [dataclasses.asdict(worst) for _, worst in result.ranking]
         click.echo(json.dumps(json_safe(ranked), indent=2, allow_nan=False))

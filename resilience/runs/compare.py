@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from resilience.analysis.compare import ConsumerComparison, compare_consumer
+from resilience.engines.execution import Executor
 from resilience.errors import ResilienceError
 from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.provenance import finish_stamp, scenario_provenance
@@ -88,17 +89,21 @@ def compare_scenarios(
     settings: CompareSettings,
     *,
     progress: ProgressCallback | None = None,
+    executor: Executor | None = None,
 ) -> Comparison:
     """Run ``base`` and each labelled alternative on common random numbers and compare them.
+
+    ``executor`` runs every scenario's batches (default: this process, ``settings.threads``
+    threads); the differences do not depend on it.
 
     Raises:
         OutputError: ``settings.out`` may not or cannot be used (nothing was run).
         ComparisonError: an alternative shares no consumer with the base.
     """
     if settings.out is None:
-        return _compare(base, alternatives, settings, progress)
+        return _compare(base, alternatives, settings, progress, executor)
     with OutputDirectory(settings.out, "compare", overwrite=settings.overwrite):
-        comparison = _compare(base, alternatives, settings, progress)
+        comparison = _compare(base, alternatives, settings, progress, executor)
         files = _write(settings.out, comparison, base, alternatives, settings)
         return dataclasses.replace(comparison, files=files)
 
@@ -108,6 +113,7 @@ def _compare(
     alternatives: Sequence[tuple[str, LoadedScenario]],
     settings: CompareSettings,
     progress: ProgressCallback | None,
+    executor: Executor | None,
 ) -> Comparison:
     started = time.perf_counter()
     replications = settings.replications or base.scenario.scenario.replications
@@ -122,7 +128,7 @@ def _compare(
             if progress is not None:
                 progress(offset + done, total)
 
-        return run_scenario(loaded, run, progress=report)
+        return run_scenario(loaded, run, executor=executor, progress=report)
 
     base_run = run_one(base, 0)
     compared = [

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from resilience.analysis.criticality import Element, ElementImpact, ElementKind, elements, impact
+from resilience.engines.execution import Executor
 from resilience.errors import ResilienceError
 from resilience.network.compiler import compile_network
 from resilience.network.tables import build_tables
@@ -71,17 +72,21 @@ def run_criticality(
     settings: CriticalitySettings,
     *,
     progress: ProgressCallback | None = None,
+    executor: Executor | None = None,
 ) -> CriticalityResult:
     """Knock out each element upstream of the chosen consumers and rank them.
+
+    ``executor`` runs the batches of the base and of every knockout (default: this process,
+    ``settings.threads`` threads); the ranking does not depend on it.
 
     Raises:
         CriticalityError: unknown consumer or country, or no element upstream.
         OutputError: ``settings.out`` may not or cannot be used.
     """
     if settings.out is None:
-        return _criticality(loaded, settings, progress)
+        return _criticality(loaded, settings, progress, executor)
     with OutputDirectory(settings.out, "criticality", overwrite=settings.overwrite):
-        result = _criticality(loaded, settings, progress)
+        result = _criticality(loaded, settings, progress, executor)
         return dataclasses.replace(result, files=_write(settings.out, result, loaded, settings))
 
 
@@ -112,7 +117,10 @@ def _focus(network: Any, settings: CriticalitySettings) -> list[int]:
 
 
 def _criticality(
-    loaded: LoadedScenario, settings: CriticalitySettings, progress: ProgressCallback | None
+    loaded: LoadedScenario,
+    settings: CriticalitySettings,
+    progress: ProgressCallback | None,
+    executor: Executor | None,
 ) -> CriticalityResult:
     started = time.perf_counter()
     network = compile_network(loaded.scenario)
@@ -141,7 +149,8 @@ def _criticality(
 
         return report
 
-    base = run_scenario(loaded, run, progress=report_from(0)).accumulator.consumer
+    base = run_scenario(loaded, run, executor=executor, progress=report_from(0))
+    base_consumer = base.accumulator.consumer
     raw = loaded.scenario.model_dump(mode="json", by_alias=True)
     impacts: list[ElementImpact] = []
     ranking: list[tuple[Element, ElementImpact]] = []
@@ -150,9 +159,11 @@ def _criticality(
         knocked_out = LoadedScenario(
             Scenario.model_validate(variant), loaded.files, loaded.overrides, loaded.overlays
         )
-        result = run_scenario(knocked_out, run, progress=report_from(index * replications))
+        result = run_scenario(
+            knocked_out, run, executor=executor, progress=report_from(index * replications)
+        )
         rows = impact(
-            network, element, base, result.accumulator.consumer, focus,
+            network, element, base_consumer, result.accumulator.consumer, focus,
             duration=settings.duration,
         )  # fmt: skip
         impacts += rows

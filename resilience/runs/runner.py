@@ -57,6 +57,17 @@ def default_batch_size(network: Network, threads: int) -> int:
     return max(unit, (size // unit) * unit)
 
 
+def _spread(size: int, replications: int, executor: Executor) -> int:
+    """``size``, or smaller (whole blocks) so that each worker thread of a cluster
+    (``executor.parallelism``, when it has one) gets about four batches to balance the load. The
+    numbers do not depend on the batch size."""
+    workers = int(getattr(executor, "parallelism", 1))
+    if workers <= 1:
+        return size
+    share = -(-replications // (4 * workers))
+    return max(BLOCK, min(size, -(-share // BLOCK) * BLOCK))
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """How to run: every field has a default taken from the scenario or the machine."""
@@ -150,7 +161,9 @@ def _run(
     else:
         runner = executor or LocalExecutor(threads=settings.threads)
         threads = settings.threads
-        batch_size = settings.batch_size or default_batch_size(network, settings.threads)
+        batch_size = settings.batch_size or _spread(
+            default_batch_size(network, settings.threads), replications, runner
+        )
     batches = plan_batches(replications, batch_size)
     for batch in runner.run(network, batches, seed=seed, daily=settings.bands):
         accumulator.add(batch)

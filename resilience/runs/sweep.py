@@ -1,8 +1,10 @@
 """``resilience sweep``: one scenario over a design of lever values, on common random numbers.
 
 Every design point is the base scenario with the point's ``PATH=VALUE`` overrides; every point
-runs with the same seed and replications in this process, so the kernel is compiled once and
-differences between points are differences of the levers, not of the random numbers. Each
+runs with the same seed and replications, one after another, so the kernel is compiled once and
+differences between points are differences of the levers, not of the random numbers. The points'
+batches run in this process, or on the Dask cluster of ``executor`` (`resilience.runs.executors`),
+with the same numbers. Each
 point's rows (`resilience.analysis.sweep.point_rows`) go into one tidy table: one row per
 point and consumer, with the lever values as columns.
 
@@ -24,6 +26,7 @@ import pyarrow.parquet as pq
 
 from resilience.analysis.design import Point
 from resilience.analysis.sweep import point_rows
+from resilience.engines.execution import Executor
 from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.provenance import finish_stamp
 from resilience.outputs.rundir import MANIFEST, atomic_write, write_json
@@ -70,11 +73,13 @@ def run_sweep(
     overlays: Sequence[str] = (),
     overrides: Sequence[str] = (),
     progress: ProgressCallback | None = None,
+    executor: Executor | None = None,
 ) -> SweepResult:
     """Run ``target`` (with ``overlays`` and fixed ``overrides``) at every design point.
 
     Every point is loaded and validated before the first one runs, so a bad lever path or value
-    costs no computing.
+    costs no computing. ``executor`` runs every point's batches (default: this process,
+    ``settings.threads`` threads).
 
     Raises:
         ScenarioError: a point's scenario is invalid (the message names the override).
@@ -82,9 +87,9 @@ def run_sweep(
     """
     loaded = [load_scenario(target, (*overrides, *point), overlays) for point in points]
     if settings.out is None:
-        return _sweep(loaded, points, settings, progress)
+        return _sweep(loaded, points, settings, progress, executor)
     with OutputDirectory(settings.out, "sweep", overwrite=settings.overwrite):
-        result = _sweep(loaded, points, settings, progress)
+        result = _sweep(loaded, points, settings, progress, executor)
         files = _write(settings.out, result, loaded[0], settings, overlays, overrides, points)
         return dataclasses.replace(result, files=files)
 
@@ -94,6 +99,7 @@ def _sweep(
     points: Sequence[Point],
     settings: SweepSettings,
     progress: ProgressCallback | None,
+    executor: Executor | None,
 ) -> SweepResult:
     started = time.perf_counter()
     first = loaded[0].scenario.scenario
@@ -111,7 +117,7 @@ def _sweep(
             if progress is not None:
                 progress(offset + done, total)
 
-        result = run_scenario(scenario, run, progress=report)
+        result = run_scenario(scenario, run, executor=executor, progress=report)
         accumulator = result.accumulator
         values = {path: lever_value(override) for path, override in zip(levers, point, strict=True)}
         for row in point_rows(result.network, accumulator.consumer, accumulator.totals):
