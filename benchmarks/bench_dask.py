@@ -61,7 +61,8 @@ def _cluster(workers: int, network: Network) -> Iterator[tuple[Any, float]]:
         distributed.Client(cluster, set_as_default=False) as client,
     ):  # fmt: skip
         warmed = client.run(_warm, network)
-        assert len(warmed) == workers and set(warmed.values()) == {64}
+        assert len(warmed) == workers
+        assert set(warmed.values()) == {64}
         yield DaskExecutor(client), time.perf_counter() - started
 
 
