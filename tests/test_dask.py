@@ -30,6 +30,7 @@ from resilience.engines.execution import LocalExecutor, plan_batches
 from resilience.model.outcomes import BatchResult
 from resilience.network.arrays import Network
 from resilience.network.compiler import compile_network
+from resilience.runs.compare import CompareSettings, compare_scenarios
 from resilience.runs.criticality import CriticalitySettings, run_criticality
 from resilience.runs.executors import CONNECT_TIMEOUT
 from resilience.runs.runner import RunSettings, run_scenario
@@ -145,6 +146,22 @@ def test_criticality_on_dask_ranks_as_locally(client: Any) -> None:
     assert spread.impacts == local.impacts
     assert [e.id for e, _ in spread.ranking] == [e.id for e, _ in local.ranking]
     assert len(local.ranking) >= 2
+
+
+def test_a_comparison_on_dask_equals_the_local_one(client: Any) -> None:
+    """Base and two alternatives, the alternatives overlapped on the cluster: every paired
+    difference and interval equals the local comparison's (NaN where no run was short)."""
+    from resilience.engines.dask_executor import DaskExecutor
+
+    base = load_scenario("demo")
+    stock = "nodes.jp_lng.inventory.target_days"
+    alternatives = [(f"{days} days", load_scenario("demo", (f"{stock}={days}",)))
+                    for days in (5, 40)]  # fmt: skip
+    settings = CompareSettings(replications=64, seed=SEED, threads=1)
+    local = compare_scenarios(base, alternatives, settings)
+    spread = compare_scenarios(base, alternatives, settings, executor=DaskExecutor(client))
+    assert json.dumps(spread.to_dict()) == json.dumps(local.to_dict())
+    assert [a.label for a in spread.alternatives] == ["5 days", "40 days"]
 
 
 def test_cli_run_on_a_local_cluster_writes_the_local_results(tmp_path: Path) -> None:

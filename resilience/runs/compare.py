@@ -25,6 +25,7 @@ from resilience.errors import ResilienceError
 from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.provenance import finish_stamp, scenario_provenance
 from resilience.outputs.rundir import MANIFEST, atomic_write, write_json
+from resilience.runs.jobs import JobProgress, run_each
 from resilience.runs.runner import RunResult, RunSettings, run_scenario
 from resilience.runs.settings import JobSettings
 from resilience.scenario.loader import LoadedScenario
@@ -121,20 +122,20 @@ def _compare(
     run = RunSettings(
         replications=replications, seed=seed, threads=settings.threads, summarise=False
     )
-    total = replications * (1 + len(alternatives))
+    tally = JobProgress(replications * (1 + len(alternatives)), progress)
+    base_run = run_scenario(base, run, executor=executor, progress=tally.reporter(0))
 
-    def run_one(loaded: LoadedScenario, offset: int) -> RunResult:
-        def report(done: int, _: int) -> None:
-            if progress is not None:
-                progress(offset + done, total)
+    def against_base(
+        label: str, loaded: LoadedScenario
+    ) -> Callable[[ProgressCallback], AlternativeComparison]:
+        def job(report: ProgressCallback) -> AlternativeComparison:
+            alternative = run_scenario(loaded, run, executor=executor, progress=report)
+            return _pair(label, base_run, alternative, seed)
 
-        return run_scenario(loaded, run, executor=executor, progress=report)
+        return job
 
-    base_run = run_one(base, 0)
-    compared = [
-        _pair(label, base_run, run_one(loaded, replications * (i + 1)), seed)
-        for i, (label, loaded) in enumerate(alternatives)
-    ]
+    jobs = [against_base(label, loaded) for label, loaded in alternatives]
+    compared = run_each(jobs, executor, tally, first=1)
     return Comparison(
         base.scenario.scenario.name,
         seed,

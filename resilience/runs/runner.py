@@ -23,7 +23,7 @@ from typing import Any, Literal
 from kernels.daily import BLOCK
 from resilience.analysis.summary import RunAccumulator
 from resilience.engines.des import DesExecutor, DetailOptions
-from resilience.engines.execution import Executor, LocalExecutor, plan_batches
+from resilience.engines.execution import Executor, LocalExecutor, parallelism, plan_batches
 from resilience.errors import OutputError
 from resilience.network.arrays import Network
 from resilience.network.compiler import compile_network
@@ -61,7 +61,7 @@ def _spread(size: int, replications: int, executor: Executor) -> int:
     """``size``, or smaller (whole blocks) so that each worker thread of a cluster
     (``executor.parallelism``, when it has one) gets about four batches to balance the load. The
     numbers do not depend on the batch size."""
-    workers = int(getattr(executor, "parallelism", 1))
+    workers = parallelism(executor)
     if workers <= 1:
         return size
     share = -(-replications // (4 * workers))

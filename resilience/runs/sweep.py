@@ -1,10 +1,10 @@
 """``resilience sweep``: one scenario over a design of lever values, on common random numbers.
 
 Every design point is the base scenario with the point's ``PATH=VALUE`` overrides; every point
-runs with the same seed and replications, one after another, so the kernel is compiled once and
-differences between points are differences of the levers, not of the random numbers. The points'
-batches run in this process, or on the Dask cluster of ``executor`` (`resilience.runs.executors`),
-with the same numbers. Each
+runs with the same seed and replications, so the kernel is compiled once and differences
+between points are differences of the levers, not of the random numbers. The points run one
+after another in this process, or overlapped on the Dask cluster of ``executor``
+(`resilience.runs.jobs`), with the same numbers. Each
 point's rows (`resilience.analysis.sweep.point_rows`) go into one tidy table: one row per
 point and consumer, with the lever values as columns.
 
@@ -30,6 +30,7 @@ from resilience.engines.execution import Executor
 from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.provenance import finish_stamp
 from resilience.outputs.rundir import MANIFEST, atomic_write, write_json
+from resilience.runs.jobs import JobProgress, run_each
 from resilience.runs.runner import RunSettings, run_scenario
 from resilience.runs.settings import JobSettings
 from resilience.scenario.loader import LoadedScenario, load_scenario
@@ -109,19 +110,23 @@ def _sweep(
         replications=replications, seed=seed, threads=settings.threads, summarise=False
     )
     levers = tuple(override.partition("=")[0] for override in points[0])
-    total = replications * len(points)
-    rows: list[dict[str, Any]] = []
-    for index, (scenario, point) in enumerate(zip(loaded, points, strict=True)):
 
-        def report(done: int, _: int, offset: int = index * replications) -> None:
-            if progress is not None:
-                progress(offset + done, total)
+    def point_job(index: int) -> Callable[[ProgressCallback], list[dict[str, Any]]]:
+        def job(report: ProgressCallback) -> list[dict[str, Any]]:
+            result = run_scenario(loaded[index], run, executor=executor, progress=report)
+            accumulator = result.accumulator
+            values = {path: lever_value(override)
+                      for path, override in zip(levers, points[index], strict=True)}  # fmt: skip
+            return [
+                {"point": index, **values, **row}
+                for row in point_rows(result.network, accumulator.consumer, accumulator.totals)
+            ]
 
-        result = run_scenario(scenario, run, executor=executor, progress=report)
-        accumulator = result.accumulator
-        values = {path: lever_value(override) for path, override in zip(levers, point, strict=True)}
-        for row in point_rows(result.network, accumulator.consumer, accumulator.totals):
-            rows.append({"point": index, **values, **row})
+        return job
+
+    jobs = [point_job(index) for index in range(len(points))]
+    tally = JobProgress(replications * len(points), progress)
+    rows = [row for point in run_each(jobs, executor, tally) for row in point]
     return SweepResult(first.name, levers, rows, seed, replications, time.perf_counter() - started)
 
 
