@@ -80,7 +80,8 @@ _EXECUTOR_OPTIONS = (
         "--scheduler",
         metavar="ADDRESS",
         help="With --executor dask: the address of a running Dask scheduler "
-        "(tcp://host:8786), e.g. one started by dask-jobqueue or dask-kubernetes.",
+        "(tcp://host:8786), e.g. one started by dask-jobqueue or dask-kubernetes, or the path "
+        "of the file it wrote with --scheduler-file.",
     ),
     click.option(
         "--connect-timeout",

@@ -145,6 +145,10 @@ def _result(future: Any) -> BatchResult:
             f"a batch was lost with its worker too many times to retry ({error}); the workers "
             "may be running out of memory"
         ) from None
+    except distributed.client.FutureCancelledError as error:
+        raise DaskRunError(
+            f"the cluster dropped a batch ({error.reason}): the scheduler was lost or restarted"
+        ) from None
     return result
 
 
