@@ -289,3 +289,34 @@ def test_the_command_line_and_the_engine_wait_as_long_by_default() -> None:
     from resilience.engines.dask_executor import DEFAULT_CONNECT_TIMEOUT
 
     assert CONNECT_TIMEOUT == DEFAULT_CONNECT_TIMEOUT
+
+
+def test_a_lost_scheduler_stops_the_run_with_a_message(demo: Network) -> None:
+    """The scheduler closes mid-run: the run stops with a DaskRunError (exit 2 on the command
+    line) rather than waiting for it forever or returning a partial result."""
+    distributed = pytest.importorskip("distributed", reason="needs the dask extra")
+    from resilience.engines.dask_executor import DaskExecutor, DaskRunError
+
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0",
+        silence_logs=logging.CRITICAL,
+    )  # fmt: skip
+    done = 0
+
+    def consume(executor: DaskExecutor) -> None:
+        nonlocal done
+        for _ in executor.run(demo, plan_batches(200 * 128, 128), seed=SEED, daily=False):
+            done += 1
+            if done == 3:
+                cluster.close()
+
+    import dask
+
+    with (
+        # The client gives up reconnecting after 2 s rather than 10, to keep the test short.
+        dask.config.set({"distributed.comm.timeouts.connect": "2s"}),
+        distributed.Client(cluster.scheduler_address, set_as_default=False) as client,
+        pytest.raises(DaskRunError, match="the scheduler was lost or restarted"),
+    ):
+        consume(DaskExecutor(client))
+    assert 3 <= done < 200
