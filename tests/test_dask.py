@@ -132,6 +132,16 @@ def test_a_worker_killed_mid_run_changes_no_number(demo: Network, client: Any) -
     assert pids[killed] not in set(client.run(os.getpid).values())
 
 
+def test_a_batch_that_fails_on_a_worker_is_reported(demo: Network, client: Any) -> None:
+    """An exception raised inside a worker's batch (here: an empty batch, which `run_batch`
+    refuses) comes back as one DaskRunError naming it, not as a remote traceback."""
+    from resilience.engines.dask_executor import DaskExecutor, DaskRunError
+    from resilience.engines.execution import BatchPlan
+
+    with pytest.raises(DaskRunError, match=r"ValueError: count must be >= 1"):
+        list(DaskExecutor(client).run(demo, [BatchPlan(0, 0)], seed=SEED, daily=False))
+
+
 def test_criticality_on_dask_ranks_as_locally(client: Any) -> None:
     """A criticality ranking (the base and every knockout) sent to the cluster equals the local
     one exactly: the knockouts' batches go where the runs' do."""

@@ -149,6 +149,11 @@ def _result(future: Any) -> BatchResult:
         raise DaskRunError(
             f"the cluster dropped a batch ({error.reason}): the scheduler was lost or restarted"
         ) from None
+    except Exception as error:  # raised on a worker and sent back (Dask does not retry these)
+        raise DaskRunError(
+            f"a batch failed on a Dask worker ({type(error).__name__}: {error}); the workers "
+            "need the same resilience, numba and numpy as this process (docs/scale-out.md)"
+        ) from error
     return result
 
 
