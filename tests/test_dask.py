@@ -174,6 +174,32 @@ def test_a_comparison_on_dask_equals_the_local_one(client: Any) -> None:
     assert [a.label for a in spread.alternatives] == ["5 days", "40 days"]
 
 
+def test_sensitivity_and_stress_on_dask_equal_the_local_ones(client: Any) -> None:
+    """A Sobol design (8 base samples, 2 inputs: 32 points) and a stress test's simulated
+    knockouts, overlapped on the cluster: every output equals the local one exactly."""
+    from resilience.analysis.design import Range
+    from resilience.engines.dask_executor import DaskExecutor
+    from resilience.runs.sensitivity import SensitivitySettings, run_sensitivity
+    from resilience.runs.stress import StressSettings, run_stress
+
+    ranges = [Range("nodes.tw_lng.inventory.target_days", 5.0, 60.0),
+              Range("nodes.us_chips.inventory.target_days", 10.0, 60.0)]  # fmt: skip
+    settings = SensitivitySettings(samples=8, replications=32, seed=SEED, threads=1,
+                                   consumers=("tw_lng",))  # fmt: skip
+    local = run_sensitivity("demo", ranges, settings)
+    spread = run_sensitivity("demo", ranges, settings, executor=DaskExecutor(client))
+    assert spread.outputs.shape == (1, 32)
+    np.testing.assert_array_equal(spread.outputs, local.outputs)
+
+    loaded = load_scenario("demo")
+    stress = StressSettings(consumers=("tw_lng",), kinds=("chokepoint",), replications=16,
+                            seed=SEED, threads=1)  # fmt: skip
+    local_rows = run_stress(loaded, stress).rows
+    spread_rows = run_stress(loaded, stress, executor=DaskExecutor(client)).rows
+    assert len(local_rows) >= 2
+    assert json.dumps([vars(r) for r in spread_rows]) == json.dumps([vars(r) for r in local_rows])
+
+
 def test_cli_run_on_a_local_cluster_writes_the_local_results(tmp_path: Path) -> None:
     """`resilience run --executor dask --workers 2`, as a user runs it: summary.json and
     replications.parquet equal byte for byte those of the local run."""
@@ -272,14 +298,17 @@ def test_executor_options_that_do_not_go_together_are_refused(
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("command", ["run", "sweep", "compare", "criticality"])
+@pytest.mark.parametrize(
+    "command", ["run", "sweep", "compare", "criticality", "sensitivity", "stress"]
+)
 def test_without_dask_installed_the_message_says_what_to_install(
     tmp_path: Path, command: str
 ) -> None:
     """As on a machine without the extra: ``distributed`` cannot be imported."""
     extra = {
         "run": (), "sweep": ("--set", "nodes.jp_lng.inventory.target_days=12,30"),
-        "compare": ("demo",), "criticality": (),
+        "compare": ("demo",), "criticality": (), "stress": (),
+        "sensitivity": ("--range", "nodes.tw_lng.inventory.target_days=5:60", "--samples", "8"),
     }[command]  # fmt: skip
     argv = [command, "demo", *extra, "-n", "8", "--executor", "dask", "--workers", "2",
             "--out", str(tmp_path / "out")]  # fmt: skip

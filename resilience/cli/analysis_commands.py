@@ -529,6 +529,7 @@ def _days(value: float) -> str:
               help="Simulated replications per element.")  # fmt: skip
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
 @threads_option
+@executor_options
 @click.option("--lp-only", is_flag=True, help="Solve the linear programs only; no simulation.")
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
               help="Elements listed on the terminal.")  # fmt: skip
@@ -550,6 +551,7 @@ def stress(
     replications: int,
     seed: int | None,
     threads: int,
+    executor: ExecutorChoice,
     lp_only: bool,
     top: int,
     out: Path | None,
@@ -566,6 +568,7 @@ def stress(
     """
     from resilience.analysis.criticality import ELEMENT_KINDS
     from resilience.outputs.rundir import json_safe
+    from resilience.runs.executors import open_executor
     from resilience.runs.stress import StressSettings, run_stress
 
     chosen = tuple(part.strip() for part in kinds.split(",") if part.strip())
@@ -592,8 +595,8 @@ def stress(
     )
     if not lp_only:
         announce_compile()
-    with LazyProgress() as progress:
-        result = run_stress(loaded, settings, progress=progress.update)
+    with open_executor(executor) as runner, LazyProgress() as progress:
+        result = run_stress(loaded, settings, progress=progress.update, executor=runner)
     if as_json:
         rows = [dataclasses.asdict(row) for row in result.rows]
         click.echo(json.dumps(json_safe(rows), indent=2, allow_nan=False))
@@ -697,6 +700,7 @@ def stress(
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1),
               help="Root random seed (also draws the design).")  # fmt: skip
 @threads_option
+@executor_options
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the analysis here."
 )
@@ -714,6 +718,7 @@ def sensitivity(
     replications: int | None,
     seed: int | None,
     threads: int,
+    executor: ExecutorChoice,
     out: Path | None,
     overwrite: bool,
     as_json: bool,
@@ -726,6 +731,7 @@ def sensitivity(
     """
     from resilience.analysis.design import parse_range
     from resilience.outputs.rundir import json_safe
+    from resilience.runs.executors import open_executor
     from resilience.runs.sensitivity import SensitivitySettings, run_sensitivity
 
     if not ranges:
@@ -746,10 +752,10 @@ def sensitivity(
         command_line=command_line(),
     )
     announce_compile()
-    with LazyProgress() as progress:
+    with open_executor(executor) as runner, LazyProgress() as progress:
         result = run_sensitivity(
             scenario, parsed, settings, overlays=overlays, overrides=overrides,
-            progress=progress.update,
+            progress=progress.update, executor=runner,
         )  # fmt: skip
     if as_json:
         document = {"method": method, "risk": risk, "consumers": list(result.consumers),
