@@ -30,6 +30,7 @@ _NEGLIGIBLE = 1e-18
 def _survival(dist: Distribution, x: np.ndarray) -> np.ndarray:
     """``P(X >= x)`` for a continuous family at the points ``x`` (days, > 0), shape of ``x``."""
     import numpy as np
+
     match dist.dist:
         case "exponential":
             return np.exp(-x / float(dist.mean or 1.0))
