@@ -311,12 +311,50 @@ def allocation(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, scr: 
                 scratch_b[w] += request[lane, w]
         single_rank = supplier_rank[j0] == supplier_rank[j1 - 1]
         if single_rank and by_share:
+            any_short = False
             for w in range(W):
-                if scratch_b[w] <= scratch_a[w]:
-                    for j in range(j0, j1):
-                        lane = supplier_lanes[j]
+                any_short |= scratch_b[w] > scratch_a[w]
+            if not any_short:  # every request fits in every replication: the usual day
+                for j in range(j0, j1):
+                    lane = supplier_lanes[j]
+                    for w in range(W):
                         filled[lane, w] = request[lane, w]
-                else:
+                continue
+            # Vector pass for the usual cases: every request fits, or no contracted buyer's
+            # request fits its first-round entitlement (then each gets that entitlement and
+            # buyers without a contract get 0, as `split_by_share` would give). Other
+            # replications take `split_by_share`. weight: sum of the contracted flows that
+            # ask; n_met: contracted requests that fit their entitlement.
+            weight = capacity_sum
+            n_met = n_unbounded
+            for w in range(W):
+                weight[w] = 0.0
+                n_met[w] = 0.0
+            for j in range(j0, j1):
+                lane = supplier_lanes[j]
+                flow = lane_initial_flow[lane]
+                if flow > 0.0:
+                    for w in range(W):
+                        weight[w] += flow if request[lane, w] > 0.0 else 0.0
+            for j in range(j0, j1):
+                lane = supplier_lanes[j]
+                flow = lane_initial_flow[lane]
+                if flow > 0.0:
+                    for w in range(W):
+                        asks = request[lane, w] > 0.0 and scratch_b[w] > scratch_a[w]
+                        fits = asks and request[lane, w] <= scratch_a[w] * flow / weight[w]
+                        n_met[w] += 1.0 if fits else 0.0
+            for j in range(j0, j1):
+                lane = supplier_lanes[j]
+                flow = lane_initial_flow[lane]
+                for w in range(W):
+                    if scratch_b[w] <= scratch_a[w]:
+                        filled[lane, w] = request[lane, w]
+                    elif n_met[w] == 0.0 and weight[w] > 0.0:
+                        asks = flow > 0.0 and request[lane, w] > 0.0
+                        filled[lane, w] = scratch_a[w] * flow / weight[w] if asks else 0.0
+            for w in range(W):
+                if scratch_b[w] > scratch_a[w] and not (n_met[w] == 0.0 and weight[w] > 0.0):
                     split_by_share(
                         supplier_lanes, j0, j1, w, scratch_a[w], request, lane_initial_flow,
                         filled,
