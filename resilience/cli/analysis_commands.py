@@ -111,6 +111,8 @@ def compare(
 def _print_alternative(
     console: Console, alternative: AlternativeComparison, show_all: bool
 ) -> None:
+    if alternative.costs:
+        console.print(_cost_difference_line(alternative))
     changed = [
         consumer
         for consumer in alternative.consumers
@@ -149,6 +151,30 @@ def _print_alternative(
                         ("alternative", alternative.only_in_alternative)):  # fmt: skip
         if names:
             console.print(f"only in the {side}, not compared: {', '.join(names)}")
+
+
+def _cost_difference_line(alternative: AlternativeComparison) -> str:
+    """``+policy - base: annual cost +1.2 bn a year [..]: capital +..., premium +...``."""
+    from resilience.cli.summary_table import amount
+
+    def signed(value: float) -> str:
+        return ("+" if value > 0 else "") + amount(value)
+
+    total = alternative.cost("total")
+    interval = (
+        ""
+        if total.ci_low == total.ci_high
+        else f" [{signed(total.ci_low)}, {signed(total.ci_high)}]"
+    )
+    parts = [
+        f"{d.statistic} {signed(d.difference)}"
+        for d in alternative.costs
+        if d.statistic != "total" and d.difference != 0.0
+    ]
+    return (
+        f"{alternative.label} - base: annual cost {signed(total.difference)} a year{interval}"
+        + (f" ({', '.join(parts)})" if parts else "")
+    )
 
 
 def _interval(value: float, low: float, high: float, spec: str) -> str:
