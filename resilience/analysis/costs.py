@@ -21,7 +21,8 @@ Two kinds of component (docs/analysis.md, Costs), all in currency per year:
   - ``guarantee``: ``guaranteed_per_day`` x (the commodity's price + the lane's premium) x 365,
     paid whether the goods are taken or not. It is counted gross, beside procurement: the
     guarantor (a government, say) pays for the committed volume; a consumer that takes the goods
-    still pays their price in procurement.
+    still pays their price in procurement;
+  - ``sharing``: the allied sharing pact's ``cost_per_year`` (standby shipping, administration).
 
 ``total`` is their sum. The policy's cost is the difference of totals between the scenario with
 the policy and without it, on common random numbers (`resilience compare`).
@@ -50,7 +51,7 @@ FloatArray = npt.NDArray[np.float64]
 OPERATING_COSTS = ("procurement", "shipping", "holding", "fixed")
 """Components from the simulation, in currency per year."""
 
-LEVER_COSTS = ("capital", "capacity", "premium", "guarantee")
+LEVER_COSTS = ("capital", "capacity", "premium", "guarantee", "sharing")
 """Components of the levers, deterministic, in currency per year."""
 
 COST_COMPONENTS = (*OPERATING_COSTS, *LEVER_COSTS, "total")
@@ -84,7 +85,13 @@ def lever_costs(network: Network) -> dict[str, float]:
     guarantee = DAYS_PER_YEAR * float(
         (network.lane_guarantee * (price[network.lane_commodity] + network.lane_premium)).sum()
     )
-    return {"capital": capital, "capacity": capacity, "premium": premium, "guarantee": guarantee}
+    return {
+        "capital": capital,
+        "capacity": capacity,
+        "premium": premium,
+        "guarantee": guarantee,
+        "sharing": network.sharing_cost_per_year,
+    }
 
 
 def cost_components(

@@ -238,6 +238,7 @@ class Network:
     sharing_floor_days: float = 0.0
     sharing_max_fraction: float = 0.0
     capital_rate: float = 0.0  # share of the value of stock held paid per year (costs only)
+    sharing_cost_per_year: float = 0.0  # currency/year of the allied sharing pact (costs only)
 
     def __post_init__(self) -> None:
         sizes = {

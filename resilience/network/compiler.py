@@ -428,6 +428,7 @@ def compile_network(scenario: Scenario) -> Network:
         sharing_floor_days=sharing.donor_floor_days if sharing else 0.0,
         sharing_max_fraction=sharing.max_share_fraction if sharing else 0.0,
         capital_rate=scenario.costs.capital_rate_per_year,
+        sharing_cost_per_year=sharing.cost_per_year if sharing else 0.0,
     )
 
 

@@ -576,6 +576,13 @@ class AlliedSharing(_Table):
         0.5, description="most of its stock above the floor a donor gives per day"
     )
     lead_time_days: int = Field(7, ge=1, le=365, description="days for shared stock to arrive")
+    cost_per_year: NonNegative = Field(
+        0.0,
+        description=(
+            "currency per year of keeping the pact ready (standby shipping, administration), "
+            "paid whether it is used or not"
+        ),
+    )
 
     @model_validator(mode="after")
     def _donors_are_never_recipients(self) -> AlliedSharing:
