@@ -1,4 +1,4 @@
-"""Commands that weigh scenarios and policies: compare, sweep, frontier, criticality.
+"""Commands that weigh scenarios and policies: compare, sweep, frontier, optimise, criticality.
 
 Like the run commands, they import the engines only when they run.
 """
@@ -30,7 +30,7 @@ from resilience.scenario.schema import Scenario
 if TYPE_CHECKING:
     from resilience.runs.compare import AlternativeComparison
 
-__all__ = ["compare", "criticality", "frontier", "sweep"]
+__all__ = ["compare", "criticality", "frontier", "optimise", "sweep"]
 
 
 @click.command()
@@ -380,6 +380,115 @@ def frontier(sweep_dir: Path, risk: str, consumer: str | None, as_json: bool) ->
     dominated = len(result.points) - len(result.frontier)
     console.print(f"{dominated} of {len(result.points)} design points are dominated")
     console.print(f"wrote {', '.join(str(path) for path in result.files)}")
+
+
+@click.command()
+@click.argument("scenario")
+@click.option(
+    "--lever",
+    "levers",
+    multiple=True,
+    metavar="PATH=LOW:HIGH",
+    help="A lever and the range it is searched in (repeatable); whole numbers in the scenario "
+    "stay whole.",
+)
+@click.option(
+    "--target",
+    required=True,
+    metavar="'MEASURE(shortfall, CONSUMER) <= X'",
+    help="The risk to stay within: cvar95, var95, mean or share of shortfall, or "
+    "p_short(CONSUMER) or days_short(CONSUMER), e.g. 'cvar95(shortfall, jp_lng) <= 500'.",
+)
+@click.option(
+    "--budget",
+    type=click.IntRange(min=5),
+    default=40,
+    show_default=True,
+    help="The most design points to evaluate.",
+)
+@click.option(
+    "--overlay", "overlays", multiple=True, metavar="FILE", help="Merge a file over SCENARIO."
+)
+@set_option
+@click.option("--replications", "-n", type=click.IntRange(min=1), help="Replications per point.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
+@threads_option
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the search here."
+)
+@overwrite_option
+@json_option
+def optimise(
+    scenario: str,
+    levers: tuple[str, ...],
+    target: str,
+    budget: int,
+    overlays: tuple[str, ...],
+    overrides: tuple[str, ...],
+    replications: int | None,
+    seed: int | None,
+    threads: int,
+    out: Path | None,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
+    """The cheapest combination of --lever values whose risk meets --target.
+
+    Differential evolution (scipy) searches the levers' box, every point on the same random
+    numbers; the cost is the annual cost of `resilience sweep`. --out writes every evaluated
+    point to history.parquet and the best to optimise.json.
+    """
+    from resilience.analysis.design import parse_range
+    from resilience.analysis.optimise import parse_target
+    from resilience.outputs.rundir import json_safe
+    from resilience.runs.optimise import OptimiseSettings, run_optimise
+
+    goal = parse_target(target)
+    if not levers:
+        raise click.UsageError("give at least one --lever PATH=LOW:HIGH")
+    parsed = [parse_range(text, option="--lever") for text in levers]
+    base = load_scenario(scenario, overrides, overlays)
+    parsed = [dataclasses.replace(r, integer=_is_integer(base.scenario, r.path)) for r in parsed]
+    settings = OptimiseSettings(
+        replications=replications,
+        seed=seed,
+        threads=threads,
+        out=out,
+        overwrite=overwrite,
+        command_line=command_line(),
+        budget=budget,
+    )
+    announce_compile()
+    with LazyProgress() as progress:
+        result = run_optimise(scenario, parsed, goal, settings, overlays=overlays,
+                              overrides=overrides, progress=progress.update)  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(json_safe(result.to_dict()), indent=2, allow_nan=False))
+        return
+    from resilience.cli.summary_table import amount
+
+    best = result.best
+    console = terminal()
+    console.print(
+        f"[bold]{result.scenario}[/bold]: {len(result.search.evaluations)} design points in "
+        f"{result.search.generations} generations x {result.replications:,} replications, seed "
+        f"{result.seed}, common random numbers, {result.wall_seconds:.2f} s"
+    )
+    table = Table(title=f"The cheapest design found with {goal.text}")
+    table.add_column("lever")
+    table.add_column("value", justify="right")
+    for override in best.point:
+        path, _, value = override.partition("=")
+        table.add_row(path, value)
+    console.print(table)
+    feasible = sum(1 for e in result.search.evaluations if e.feasible)
+    console.print(
+        f"annual cost {amount(best.cost)} a year; {goal.column} of {goal.consumer} "
+        f"{best.risk:,.6g} <= {goal.bound:,.6g}; {feasible} of "
+        f"{len(result.search.evaluations)} points met the target"
+    )
+    if result.files:
+        console.print(f"wrote {', '.join(str(path) for path in result.files)}")
 
 
 @click.command()

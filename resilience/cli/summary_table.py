@@ -108,8 +108,8 @@ def _median_days(summary: dict[str, Any]) -> str:
 
 
 def amount(value: float) -> str:
-    """A currency amount in thousands, millions or billions: ``1.23 bn``, ``-45.6 M``."""
-    for scale, suffix in ((1e9, " bn"), (1e6, " M"), (1e3, " k")):
+    """A currency amount in thousands to trillions: ``1.23 bn``, ``-45.6 M``."""
+    for scale, suffix in ((1e12, " tn"), (1e9, " bn"), (1e6, " M"), (1e3, " k")):
         if abs(value) >= scale:
             return f"{value / scale:,.3g}{suffix}"
     return f"{value:,.3g}"

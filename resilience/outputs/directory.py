@@ -29,7 +29,7 @@ from resilience.errors import OutputError
 
 __all__ = ["LOCK", "MARKER", "OutputDirectory", "OutputKind"]
 
-OutputKind = Literal["run", "trace", "compare", "sweep", "criticality"]
+OutputKind = Literal["run", "trace", "compare", "sweep", "criticality", "optimise"]
 
 MARKER = ".resilience"
 LOCK = ".lock"
@@ -54,6 +54,7 @@ _WRITTEN_BY: dict[OutputKind, frozenset[str]] = {
     )
     | _VIEWS,
     "criticality": frozenset({"manifest.json", "criticality.parquet", "criticality.json"}) | _VIEWS,
+    "optimise": frozenset({"manifest.json", "history.parquet", "optimise.json"}) | _VIEWS,
 }
 """The files each kind of output writes (besides the marker, the lock and temporary files)."""
 
