@@ -474,7 +474,7 @@ def optimise(
         f"{result.search.generations} generations x {result.replications:,} replications, seed "
         f"{result.seed}, common random numbers, {result.wall_seconds:.2f} s"
     )
-    table = Table(title=f"The cheapest design found with {goal.text}")
+    table = Table(title="The cheapest design found")
     table.add_column("lever")
     table.add_column("value", justify="right")
     for override in best.point:
@@ -484,7 +484,7 @@ def optimise(
     feasible = sum(1 for e in result.search.evaluations if e.feasible)
     console.print(
         f"annual cost {amount(best.cost)} a year; {goal.column} of {goal.consumer} "
-        f"{best.risk:,.6g} <= {goal.bound:,.6g}; {feasible} of "
+        f"{best.risk:,.6g} (target: {goal.text}); {feasible} of "
         f"{len(result.search.evaluations)} points met the target"
     )
     if result.files:
