@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -243,6 +243,7 @@ def sweep(
     every consumer's rows to sweep.parquet, which `resilience frontier` reads.
     """
     from resilience.analysis.design import grid, parse_lever, parse_range, sample
+    from resilience.cli.summary_table import amount
     from resilience.outputs.rundir import json_safe
     from resilience.runs.frontier import worst_consumer
     from resilience.runs.sweep import SweepSettings, run_sweep
@@ -304,13 +305,14 @@ def sweep(
     table = Table(title=f"Cost and the risk left to {chosen}, by design point")
     for lever in result.levers:
         table.add_column(_short(lever), justify="right")
-    for column in ("annual cost", "% of demand short", "CVaR95", "P(short)", "fill rate",
-                   "median TTR"):  # fmt: skip
+    for column in ("annual cost", "levers' cost", "% of demand short", "CVaR95", "P(short)",
+                   "fill rate", "median TTR"):  # fmt: skip
         table.add_column(column, justify="right")
     for row in rows:
         table.add_row(
             *(str(row[lever]) for lever in result.levers),
-            f"{row['annual_cost']:,.4g}",
+            f"{row['annual_cost']:,.6g}",
+            amount(_levers_cost(row)),
             f"{row['share_short']:.2%}",
             f"{row['cvar95']:,.4g}",
             f"{row['p_short']:.1%}",
@@ -320,6 +322,14 @@ def sweep(
     console.print(table)
     if result.files:
         console.print(f"wrote {', '.join(str(path) for path in result.files)}")
+
+
+def _levers_cost(row: dict[str, Any]) -> float:
+    """The levers' part of a sweep row's annual cost (capital, capacity, premium, guarantee,
+    sharing), currency per year; 0 for a sweep written before costs were split out."""
+    from resilience.analysis.costs import LEVER_COSTS
+
+    return float(sum(float(row.get(f"{name}_cost", 0.0)) for name in LEVER_COSTS))
 
 
 def _short(path: str) -> str:
@@ -355,6 +365,7 @@ def frontier(sweep_dir: Path, risk: str, consumer: str | None, as_json: bool) ->
 
     Writes frontier.json, frontier.png and frontier.svg into SWEEP_DIR.
     """
+    from resilience.cli.summary_table import amount
     from resilience.outputs.rundir import json_safe
     from resilience.runs.frontier import frontier as compute
 
@@ -369,11 +380,13 @@ def frontier(sweep_dir: Path, risk: str, consumer: str | None, as_json: bool) ->
     for lever in result.levers:
         table.add_column(_short(lever), justify="right")
     table.add_column("annual cost", justify="right")
+    table.add_column("levers' cost", justify="right")
     table.add_column(risk, justify="right")
     for point in result.frontier:
         table.add_row(
             *(str(point[lever]) for lever in result.levers),
-            f"{point['annual_cost']:,.4g}",
+            f"{point['annual_cost']:,.6g}",
+            amount(_levers_cost(point)),
             f"{point[risk]:,.4g}",
         )
     console.print(table)
@@ -468,6 +481,7 @@ def optimise(
     from resilience.cli.summary_table import amount
 
     best = result.best
+    best_row = next(row for row in result.rows if row["evaluation"] == best.index)
     console = terminal()
     console.print(
         f"[bold]{result.scenario}[/bold]: {len(result.search.evaluations)} design points in "
@@ -483,7 +497,8 @@ def optimise(
     console.print(table)
     feasible = sum(1 for e in result.search.evaluations if e.feasible)
     console.print(
-        f"annual cost {amount(best.cost)} a year; {goal.column} of {goal.consumer} "
+        f"annual cost {best.cost:,.6g} a year (levers {amount(_levers_cost(best_row))}); "
+        f"{goal.column} of {goal.consumer} "
         f"{best.risk:,.6g} (target: {goal.text}); {feasible} of "
         f"{len(result.search.evaluations)} points met the target"
     )
