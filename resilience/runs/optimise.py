@@ -24,6 +24,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from resilience.analysis.costs import LEVER_COSTS
 from resilience.analysis.design import Point, Range
 from resilience.analysis.optimise import (
     Evaluation,
@@ -72,6 +73,7 @@ class OptimiseResult:
 
     def to_dict(self) -> dict[str, Any]:
         best = self.best
+        row = next(r for r in self.rows if r["evaluation"] == best.index)
         return {
             "scenario": self.scenario,
             "target": {"text": self.target.text, "measure": self.target.column,
@@ -84,6 +86,7 @@ class OptimiseResult:
             "best": {
                 "levers": {o.partition("=")[0]: lever_value(o) for o in best.point},
                 "annual_cost": best.cost,
+                "lever_costs": {name: row[f"{name}_cost"] for name in LEVER_COSTS},
                 "risk": best.risk,
                 "evaluation": best.index,
             },
