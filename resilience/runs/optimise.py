@@ -83,6 +83,7 @@ class OptimiseResult:
             "replications": self.replications,
             "evaluations": len(self.search.evaluations),
             "generations": self.search.generations,
+            "met_target": sum(1 for e in self.search.evaluations if e.feasible),
             "best": {
                 "levers": {o.partition("=")[0]: lever_value(o) for o in best.point},
                 "annual_cost": best.cost,
