@@ -201,3 +201,22 @@ def test_every_shipped_policy_costs_more_than_the_baseline(policy: str) -> None:
     with_policy = compile_network(load_scenario("baseline", (), (f"policies/{policy}",)).scenario)
     extra = sum(lever_costs(with_policy).values()) - sum(lever_costs(base).values())
     assert extra > 0, policy
+
+
+def test_the_policy_cost_table_of_docs_scenarios_is_what_the_files_give() -> None:
+    """docs/scenarios.md, "Costs": each overlay's lever costs above the baseline's, as printed
+    (three significant digits, `resilience.cli.summary_table.amount`)."""
+    from resilience.cli.summary_table import amount
+
+    doc = (SCENARIOS.parent / "docs" / "scenarios.md").read_text()
+    base = lever_costs(compile_network(load_scenario("baseline").scenario))
+    for policy in POLICIES:
+        overlay = (f"policies/{policy}",)
+        costs = lever_costs(compile_network(load_scenario("baseline", (), overlay).scenario))
+        cells = [
+            f"+{amount(costs[name] - base[name])}" if costs[name] != base[name] else "0"
+            for name in LEVER_COSTS
+        ]
+        total = f"+{amount(sum(costs.values()) - sum(base.values()))}"
+        row = f"| `{policy}` | {' | '.join(cells)} | {total} |"
+        assert row in doc, row
