@@ -16,7 +16,15 @@ from types import FrameType
 
 import click
 
-from resilience.cli.analysis_commands import compare, criticality, frontier, optimise, sweep
+from resilience.cli.analysis_commands import (
+    compare,
+    criticality,
+    frontier,
+    optimise,
+    sensitivity,
+    stress,
+    sweep,
+)
 from resilience.cli.options import EXIT_BAD_INPUT
 from resilience.cli.run_commands import plot, report, rerun, run, trace
 from resilience.cli.scenario_commands import list_command, resolve, schema, show, validate
@@ -33,7 +41,7 @@ def cli() -> None:
 
 for _command in (
     validate, show, resolve, run, rerun, trace, report, plot, compare, sweep, frontier,
-    optimise, criticality, list_command, schema,
+    optimise, criticality, sensitivity, stress, list_command, schema,
 ):  # fmt: skip
     cli.add_command(_command)
 

@@ -243,11 +243,13 @@ def trace(
 @click.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 def plot(run_dir: Path) -> None:
-    """Draw the plots of a finished run, sweep or criticality ranking into RUN_DIR/plots.
+    """Draw the plots of a finished run, sweep, criticality ranking or sensitivity analysis into
+    RUN_DIR/plots.
 
     A run gets its daily service bands (if run with --bands), the exceedance curve of shortfall
     and the TTS/TTR distributions of the consumers ever short; a sweep its cost-risk frontier;
-    a ranking its most critical elements. Each plot is written as PNG and SVG.
+    a ranking its most critical elements; a sensitivity analysis its tornado chart. Each plot is
+    written as PNG and SVG.
     """
     from resilience.outputs.rundir import open_output
     from resilience.runs.views import plot_output

@@ -29,7 +29,9 @@ from resilience.errors import OutputError
 
 __all__ = ["LOCK", "MARKER", "OutputDirectory", "OutputKind"]
 
-OutputKind = Literal["run", "trace", "compare", "sweep", "criticality", "optimise"]
+OutputKind = Literal[
+    "run", "trace", "compare", "sweep", "criticality", "sensitivity", "stress", "optimise"
+]
 
 MARKER = ".resilience"
 LOCK = ".lock"
@@ -54,6 +56,11 @@ _WRITTEN_BY: dict[OutputKind, frozenset[str]] = {
     )
     | _VIEWS,
     "criticality": frozenset({"manifest.json", "criticality.parquet", "criticality.json"}) | _VIEWS,
+    "stress": frozenset({"manifest.json", "stress.parquet", "stress.csv", "stress.json"}) | _VIEWS,
+    "sensitivity": frozenset(
+        {"manifest.json", "sensitivity.json", "indices.parquet", "points.parquet"}
+    )
+    | _VIEWS,
     "optimise": frozenset({"manifest.json", "history.parquet", "optimise.json"}) | _VIEWS,
 }
 """The files each kind of output writes (besides the marker, the lock and temporary files)."""

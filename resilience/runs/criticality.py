@@ -31,7 +31,13 @@ from resilience.runs.settings import JobSettings
 from resilience.scenario.loader import LoadedScenario
 from resilience.scenario.schema import Scenario
 
-__all__ = ["CriticalityResult", "CriticalitySettings", "run_criticality"]
+__all__ = [
+    "CriticalityError",
+    "CriticalityResult",
+    "CriticalitySettings",
+    "focus_consumers",
+    "run_criticality",
+]
 
 
 class CriticalityError(ResilienceError):
@@ -85,7 +91,13 @@ def run_criticality(
         return dataclasses.replace(result, files=_write(settings.out, result, loaded, settings))
 
 
-def _focus(network: Any, settings: CriticalitySettings) -> list[int]:
+def focus_consumers(network: Any, settings: CriticalitySettings) -> list[int]:
+    """Rows of `Network.consumers` named by ``settings.consumers`` and ``settings.countries``
+    (every consumer when neither is given).
+
+    Raises:
+        CriticalityError: an unknown consumer or country, or no consumer in the countries.
+    """
     rows = {network.node_ids[node]: r for r, node in enumerate(network.consumers)}
     unknown = [c for c in settings.consumers if c not in rows]
     if unknown:
@@ -117,7 +129,7 @@ def _criticality(
     started = time.perf_counter()
     network = compile_network(loaded.scenario)
     tables = build_tables(network)
-    focus = _focus(network, settings)
+    focus = focus_consumers(network, settings)
     prefix = "knockout"
     while any(name.startswith(prefix) for name in loaded.scenario.disruptions):
         prefix += "x"

@@ -31,7 +31,14 @@ from resilience.runs.runner import RunSettings, run_scenario
 from resilience.runs.settings import JobSettings
 from resilience.scenario.loader import LoadedScenario, load_scenario
 
-__all__ = ["SweepResult", "SweepSettings", "lever_value", "run_sweep"]
+__all__ = [
+    "SweepResult",
+    "SweepSettings",
+    "evaluate_points",
+    "lever_value",
+    "load_points",
+    "run_sweep",
+]
 
 
 @dataclass(frozen=True)
@@ -80,21 +87,49 @@ def run_sweep(
         ScenarioError: a point's scenario is invalid (the message names the override).
         OutputError: ``settings.out`` may not or cannot be used.
     """
-    loaded = [load_scenario(target, (*overrides, *point), overlays) for point in points]
+    loaded = load_points(target, points, overlays=overlays, overrides=overrides)
     if settings.out is None:
-        return _sweep(loaded, points, settings, progress)
+        return evaluate_points(loaded, points, settings, progress)
     with OutputDirectory(settings.out, "sweep", overwrite=settings.overwrite):
-        result = _sweep(loaded, points, settings, progress)
+        result = evaluate_points(loaded, points, settings, progress)
         files = _write(settings.out, result, loaded[0], settings, overlays, overrides, points)
         return dataclasses.replace(result, files=files)
 
 
-def _sweep(
+def load_points(
+    target: str,
+    points: Sequence[Point],
+    *,
+    overlays: Sequence[str] = (),
+    overrides: Sequence[str] = (),
+) -> list[LoadedScenario]:
+    """Load and validate ``target`` at every design point (``overrides`` first, then the
+    point's own), so that a bad lever path or value is refused before anything runs.
+
+    Raises:
+        ScenarioError: a point's scenario is invalid (the message names the override).
+    """
+    return [load_scenario(target, (*overrides, *point), overlays) for point in points]
+
+
+def evaluate_points(
     loaded: Sequence[LoadedScenario],
     points: Sequence[Point],
-    settings: SweepSettings,
-    progress: ProgressCallback | None,
+    settings: JobSettings,
+    progress: ProgressCallback | None = None,
 ) -> SweepResult:
+    """Run every loaded point with the same seed and replications (common random numbers), in
+    this process (the kernel compiles once), and collect each point's rows.
+
+    The driver of every design-based analysis: a sweep writes the rows as they are; a
+    sensitivity analysis reads one risk measure of one consumer from them.
+
+    Args:
+        loaded: the scenario at each point (`load_points`).
+        points: the points' overrides, whose values become the rows' lever columns.
+        settings: replications, seed and threads (``out`` is not used here).
+        progress: called as ``progress(done, total)`` over all points' replications.
+    """
     started = time.perf_counter()
     first = loaded[0].scenario.scenario
     replications = settings.replications or first.replications
