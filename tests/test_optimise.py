@@ -5,9 +5,10 @@ t-day) fed by one lane that closes from day 50 for 30 days; the closed lane hold
 (docs/model.md 5.2), so the consumer lives on its stock: s days of cover serve s of the 30 days
 and the shortfall is 40 x max(0, 30 - s) t in every replication (no randomness). More cover
 costs more (capital, storage and the procurement of what it serves), so the cheapest cover with
-an expected shortfall of at most 400 t is s* = 30 - 400/40 = 20 days. Differential evolution
-with a budget of 40 points over 0..60 days ends within 3% of the range above s* (seeded, so
-the figure is reproducible: the tolerance is the optimiser's, not noise).
+an expected shortfall of at most 400 t is s* = 30 - 400/40 = 20 days. The search (differential
+evolution, then COBYQA from its best point) with a budget of 40 points over 0..60 days ends
+within 0.1% of the range above s* (seeded, so the figure is reproducible: the tolerance is the
+optimiser's final trust region, not noise).
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def test_the_cheapest_cover_meeting_the_target_is_the_hand_answer(tmp_path: Path
         str(path), [Range(DAYS, 0.0, 60.0)], target, OptimiseSettings(budget=40, threads=1)
     )
     best_days = float(result.best.point[0].partition("=")[2])
-    assert 20.0 <= best_days <= 20.0 + 0.03 * 60.0
+    assert 20.0 <= best_days <= 20.0 + 0.001 * 60.0
     assert result.best.risk <= 400.0
     # every evaluation agrees with the hand formula, and the answer is the cheapest feasible one
     for evaluation in result.search.evaluations:
@@ -115,7 +116,7 @@ def test_the_cheapest_cover_meeting_the_target_is_the_hand_answer(tmp_path: Path
 
 def test_the_search_alone_on_a_closed_form() -> None:
     """cost = a + 2b, risk = max(0, 40 - a - b) <= 10 over [0, 60]^2: the optimum is a = 30,
-    b = 0 (cost 30); 60 evaluations end within 15% of that cost (seeded)."""
+    b = 0 (cost 30); 60 evaluations end within 0.1% of that cost (seeded)."""
 
     def evaluate(points: list[tuple[str, ...]]) -> list[tuple[float, float]]:
         values = [[float(part.partition("=")[2]) for part in point] for point in points]
@@ -123,7 +124,7 @@ def test_the_search_alone_on_a_closed_form() -> None:
 
     search = optimise([Range("a", 0, 60), Range("b", 0, 60)], evaluate, 10.0, budget=60, seed=2)
     assert search.best is not None
-    assert 30.0 <= search.best.cost <= 34.5
+    assert 30.0 <= search.best.cost <= 30.03
     assert len(search.evaluations) <= 60
 
 
@@ -162,9 +163,9 @@ def test_an_unreachable_target_writes_nothing(tmp_path: Path) -> None:
         "optimise", str(path), "--lever", f"{DAYS}=0:10", "--target",
         "mean(shortfall, user) <= 400", "--budget", "10", "--out", str(out), cwd=tmp_path,
     )  # fmt: skip
-    refused(result, "no design of the 10 evaluated reaches it; the least risk reached was")
+    refused(result, "evaluated reaches it; the least risk reached was")
     least = float(result.stderr.split("least risk reached was ")[1].split()[0])
-    assert least >= 800.0  # 40 x (30 - 10) at best within the range
+    assert least == pytest.approx(800.0)  # 40 x (30 - 10): the local phase finds the top end
     assert not (out / "manifest.json").exists()
     assert not (out / "history.parquet").exists()
 
@@ -217,16 +218,16 @@ def test_the_worked_example_of_docs_analysis(tmp_path: Path) -> None:
     days = best["levers"]["nodes.jp_adv.inventory.target_days"]
     capacity = best["levers"]["nodes.us_lead.capacity_per_day"]
     levers_cost = sum(best["lever_costs"].values())
-    assert (days, capacity) == ("87.4833", "4.2034")
-    assert (document["evaluations"], document["generations"]) == (39, 9)
-    assert document["met_target"] == 33
-    assert f"{best['annual_cost']:.6g}" == "1.33175e+12"
-    assert f"{levers_cost / 1e9:.3g} bn" == "18.8 bn"
-    assert f"{best['risk']:.6g}" == "22.3175"
+    assert (days, capacity) == ("82.7527", "4")
+    assert document["evaluations"] == 40
+    assert document["met_target"] == 32
+    assert f"{best['annual_cost']:.6g}" == "1.33076e+12"
+    assert f"{levers_cost / 1e9:.3g} bn" == "18.5 bn"
+    assert f"{best['risk']:.6g}" == "49.9997"
     doc = (Path(__file__).resolve().parents[1] / "docs" / "analysis.md").read_text()
     assert f"| `nodes.jp_adv.inventory.target_days` | {days} |" in doc
     assert f"| `nodes.us_lead.capacity_per_day` | {capacity} |" in doc
-    assert "| 39 in 9 generations | 33 | 1.33175e+12 | 18.8 bn | 22.3175 |" in doc
+    assert "| 40 | 32 | 1.33076e+12 | 18.5 bn | 49.9997 |" in doc
     command = " ".join(WORKED_EXAMPLE[1:]).replace("'", "")
     flat = " ".join(doc.split("## Optimise")[1].split("```")[1].replace("\\\n", " ").split())
     assert command.replace("cvar95(shortfall, jp_adv) <= 50", "") in flat.replace(

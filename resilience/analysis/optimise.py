@@ -1,10 +1,16 @@
 """The cheapest combination of levers that meets a risk target (docs/analysis.md, Optimise).
 
-The search is scipy's differential evolution (`scipy.optimize.differential_evolution`,
-docs/decisions.md) over the box of the levers' ranges, minimising the annual cost with the risk
-measure as a nonlinear constraint ``risk <= bound``: scipy compares candidates by Lampinen's
-feasibility rules (a feasible point beats an infeasible one; two infeasible points are compared
-by how far they break the bound), so no penalty weight has to be tuned. Every point is
+The search has two phases, both scipy (docs/decisions.md), minimising the annual cost with the
+risk measure as a nonlinear constraint ``risk <= bound``:
+
+1. global: differential evolution (`scipy.optimize.differential_evolution`) over the box of the
+   levers' ranges, with three fifths of the budget; it compares candidates by Lampinen's
+   feasibility rules (a feasible point beats an infeasible one; two infeasible points are
+   compared by how far they break the bound), so no penalty weight has to be tuned;
+2. local: COBYQA (`scipy.optimize.minimize(method="COBYQA")`, derivative-free, with bounds and
+   constraints) from the best point found, with the rest, which walks it onto the boundary of
+   the target, where the cheapest point of a monotone trade-off lies.
+ Every point is
 evaluated on the same seed and replications (common random numbers), so the risk is a fixed,
 reproducible function of the levers and the search does not chase noise.
 
@@ -135,6 +141,7 @@ class Evaluation:
 
     index: int
     generation: int
+    phase: str  # "global" (differential evolution) or "local" (COBYQA from the best point)
     point: Point
     cost: float
     risk: float
@@ -143,12 +150,14 @@ class Evaluation:
 
 @dataclass(frozen=True)
 class Search:
-    """Every evaluation, the cheapest feasible one (None if none) and the least risky one."""
+    """Every evaluation, the cheapest feasible one (None if none), the least risky one, and how
+    many batches the evaluations came in (a generation of the global phase, or one point of the
+    local phase)."""
 
     evaluations: list[Evaluation]
     best: Evaluation | None
     safest: Evaluation
-    generations: int
+    batches: int
 
 
 Evaluate = Callable[[list[Point]], list[tuple[float, float]]]
@@ -169,23 +178,25 @@ def optimise(
         ranges: the levers (integer ones are searched on whole numbers).
         evaluate: runs a batch of points (see `Evaluate`).
         bound: the target's bound.
-        budget: the most distinct points to evaluate (at least 5); the search stops at the
-            generation that would pass it.
+        budget: the most distinct points to evaluate (at least 5): three fifths for the global
+            phase (it stops at the generation that would pass them), the rest for the local
+            phase (when there are at least 2 x levers + 2 left).
         seed: seeds the search's own random numbers (the initial Latin hypercube, mutation).
 
     Raises:
         DesignError: no range, or a budget below 5.
     """
-    from scipy.optimize import NonlinearConstraint, differential_evolution
+    from scipy.optimize import Bounds, NonlinearConstraint, differential_evolution, minimize
 
     if not ranges:
         raise DesignError("optimise needs at least one --lever PATH=LOW:HIGH")
     if budget < 5:
         raise DesignError(f"--budget {budget}: the search needs at least 5 evaluations")
     dimensions = len(ranges)
-    multiplier = max(1, min(10, budget // (10 * dimensions)))
+    global_budget = max(5, budget * 3 // 5)  # the rest polishes the best point
+    multiplier = max(1, min(10, global_budget // (10 * dimensions)))
     population = max(5, multiplier * dimensions)  # scipy's own floor
-    generations = max(1, budget // population)
+    generations = max(1, global_budget // population)
     memo: dict[Point, tuple[float, float]] = {}
     history: list[Evaluation] = []
     generation = 0
@@ -194,6 +205,8 @@ def optimise(
         columns = x.reshape(dimensions, -1)
         return [_point(ranges, columns[:, j]) for j in range(columns.shape[1])]
 
+    phase = "global"
+
     def ensure(points: list[Point]) -> None:
         nonlocal generation
         missing = list(dict.fromkeys(p for p in points if p not in memo))
@@ -201,7 +214,9 @@ def optimise(
             return
         for point, (cost, risk) in zip(missing, evaluate(missing), strict=True):
             memo[point] = (cost, risk)
-            history.append(Evaluation(len(history), generation, point, cost, risk, risk <= bound))
+            history.append(
+                Evaluation(len(history), generation, phase, point, cost, risk, risk <= bound)
+            )
         generation += 1
 
     def cost_of(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -229,10 +244,49 @@ def optimise(
         vectorized=True,
         rng=seed,
     )
-    feasible = [e for e in history if e.feasible]
-    best = min(feasible, key=lambda e: (e.cost, e.risk, e.index)) if feasible else None
+    # Local phase: COBYQA (derivative-free, bounds and constraints) from the best point so far,
+    # on the levers scaled to [0, 1] and the cost and risk scaled to the spread seen, so that
+    # its trust region and penalty see numbers near 1 whatever the currency or unit.
+    remaining = budget - len(history)
+    if remaining >= 2 * dimensions + 2:
+        phase = "local"
+        start = _best(history) or min(history, key=lambda e: (e.risk, e.cost, e.index))
+        low = np.array([r.low for r in ranges])
+        width = np.array([r.high - r.low for r in ranges])
+        u0 = (np.array([float(o.partition("=")[2]) for o in start.point]) - low) / width
+        costs = np.array([e.cost for e in history])
+        risks = np.array([e.risk for e in history])
+        cost_scale = max(float(np.ptp(costs)), abs(start.cost) * 1e-9, 1e-12)
+        risk_scale = max(float(np.ptp(risks)), abs(bound), 1e-12)
+
+        def local_point(u: npt.NDArray[np.float64]) -> Point:
+            point = _point(ranges, low + np.clip(u, 0.0, 1.0) * width)
+            ensure([point])
+            return point
+
+        def local_cost(u: npt.NDArray[np.float64]) -> float:
+            return (memo[local_point(u)][0] - start.cost) / cost_scale
+
+        def local_slack(u: npt.NDArray[np.float64]) -> float:
+            return (bound - memo[local_point(u)][1]) / risk_scale
+
+        minimize(
+            local_cost,
+            np.clip(u0, 0.0, 1.0),
+            method="COBYQA",
+            bounds=Bounds(np.zeros(dimensions), np.ones(dimensions)),
+            constraints=NonlinearConstraint(local_slack, 0.0, np.inf),
+            options={"maxfev": remaining, "initial_tr_radius": 0.1, "final_tr_radius": 1e-4},
+        )
+    best = _best(history)
     safest = min(history, key=lambda e: (e.risk, e.cost, e.index))
     return Search(history, best, safest, generation)
+
+
+def _best(history: Sequence[Evaluation]) -> Evaluation | None:
+    """The cheapest evaluation that met the target (ties: the lower risk, then the earlier)."""
+    feasible = [e for e in history if e.feasible]
+    return min(feasible, key=lambda e: (e.cost, e.risk, e.index)) if feasible else None
 
 
 def _point(ranges: Sequence[Range], values: npt.NDArray[np.float64]) -> Point:

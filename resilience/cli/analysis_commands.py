@@ -486,9 +486,9 @@ def optimise(
     best_row = next(row for row in result.rows if row["evaluation"] == best.index)
     console = terminal()
     console.print(
-        f"[bold]{result.scenario}[/bold]: {len(result.search.evaluations)} design points in "
-        f"{result.search.generations} generations x {result.replications:,} replications, seed "
-        f"{result.seed}, common random numbers, {result.wall_seconds:.2f} s"
+        f"[bold]{result.scenario}[/bold]: {len(result.search.evaluations)} design points "
+        f"(differential evolution, then COBYQA from the best) x {result.replications:,} "
+        f"replications, seed {result.seed}, common random numbers, {result.wall_seconds:.2f} s"
     )
     table = Table(title="The cheapest design found")
     table.add_column("lever")

@@ -82,7 +82,7 @@ class OptimiseResult:
             "seed": self.seed,
             "replications": self.replications,
             "evaluations": len(self.search.evaluations),
-            "generations": self.search.generations,
+            "batches": self.search.batches,
             "met_target": sum(1 for e in self.search.evaluations if e.feasible),
             "best": {
                 "levers": {o.partition("=")[0]: lever_value(o) for o in best.point},
@@ -214,6 +214,7 @@ def _history_row(evaluation: Evaluation, row: dict[str, Any], target: Target) ->
     return {
         "evaluation": evaluation.index,
         "generation": evaluation.generation,
+        "phase": evaluation.phase,
         **levers,
         **rest,
         "risk": evaluation.risk,
