@@ -14,10 +14,11 @@ risk measure as a nonlinear constraint ``risk <= bound``:
 evaluated on the same seed and replications (common random numbers), so the risk is a fixed,
 reproducible function of the levers and the search does not chase noise.
 
-Evaluation is the caller's: `optimise` hands a batch of design points (one generation, as
-``PATH=VALUE`` overrides) to ``evaluate`` and gets each point's (annual cost, risk) back. Points
-are written as the design layer writes them (integers rounded, floats to 6 significant digits),
-and a point already evaluated is never run again, so ``budget`` counts distinct runs.
+Evaluation is the caller's: `optimise` hands a batch of design points (a generation, or one
+point of the local phase, as ``PATH=VALUE`` overrides) to ``evaluate`` and gets each point's
+(annual cost, risk) back. Points are written as the design layer writes them (integers rounded,
+floats to 6 significant digits), and a point already evaluated is never run again, so
+``budget`` counts distinct runs.
 
 The answer is the cheapest feasible point of the whole history (not only the final
 population), ties broken by the lower risk.
@@ -140,7 +141,7 @@ class Evaluation:
     """One evaluated design point: its overrides, annual cost and risk, in evaluation order."""
 
     index: int
-    generation: int
+    batch: int  # a generation of the global phase, or one point of the local phase
     phase: str  # "global" (differential evolution) or "local" (COBYQA from the best point)
     point: Point
     cost: float
@@ -199,7 +200,7 @@ def optimise(
     generations = max(1, global_budget // population)
     memo: dict[Point, tuple[float, float]] = {}
     history: list[Evaluation] = []
-    generation = 0
+    batch = 0
 
     def points_of(x: npt.NDArray[np.float64]) -> list[Point]:
         columns = x.reshape(dimensions, -1)
@@ -208,16 +209,14 @@ def optimise(
     phase = "global"
 
     def ensure(points: list[Point]) -> None:
-        nonlocal generation
+        nonlocal batch
         missing = list(dict.fromkeys(p for p in points if p not in memo))
         if not missing:
             return
         for point, (cost, risk) in zip(missing, evaluate(missing), strict=True):
             memo[point] = (cost, risk)
-            history.append(
-                Evaluation(len(history), generation, phase, point, cost, risk, risk <= bound)
-            )
-        generation += 1
+            history.append(Evaluation(len(history), batch, phase, point, cost, risk, risk <= bound))
+        batch += 1
 
     def cost_of(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         points = points_of(x)
@@ -280,7 +279,7 @@ def optimise(
         )
     best = _best(history)
     safest = min(history, key=lambda e: (e.risk, e.cost, e.index))
-    return Search(history, best, safest, generation)
+    return Search(history, best, safest, batch)
 
 
 def _best(history: Sequence[Evaluation]) -> Evaluation | None:

@@ -1,6 +1,6 @@
 """``resilience optimise``: the cheapest levers meeting a risk target, through the sweep driver.
 
-Each generation of the search (`resilience.analysis.optimise`) is one call of `run_sweep` on its
+Each batch of the search (`resilience.analysis.optimise`) is one call of `run_sweep` on its
 new points: every point runs with the same seed and replications (common random numbers) in
 this process, so the kernel is compiled once. The lever paths and the target's consumer are
 checked before the first run, so a typo costs no computing.
@@ -213,7 +213,7 @@ def _history_row(evaluation: Evaluation, row: dict[str, Any], target: Target) ->
     rest = {k: v for k, v in row.items() if k != "point"}
     return {
         "evaluation": evaluation.index,
-        "generation": evaluation.generation,
+        "batch": evaluation.batch,
         "phase": evaluation.phase,
         **levers,
         **rest,
