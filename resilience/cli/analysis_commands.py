@@ -18,6 +18,7 @@ from rich.table import Table
 from resilience.cli.options import (
     all_option,
     command_line,
+    executor_options,
     json_option,
     overwrite_option,
     set_option,
@@ -30,6 +31,7 @@ from resilience.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from resilience.runs.compare import AlternativeComparison
+    from resilience.runs.executors import ExecutorChoice
     from resilience.runs.sensitivity import SensitivityResult
 
 __all__ = ["compare", "criticality", "frontier", "optimise", "sensitivity", "stress", "sweep"]
@@ -50,6 +52,7 @@ __all__ = ["compare", "criticality", "frontier", "optimise", "sensitivity", "str
 @click.option("--replications", "-n", type=click.IntRange(min=1), help="Replications per scenario.")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
 @threads_option
+@executor_options
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the comparison here."
 )
@@ -64,6 +67,7 @@ def compare(
     replications: int | None,
     seed: int | None,
     threads: int,
+    executor: ExecutorChoice,
     out: Path | None,
     overwrite: bool,
     show_all: bool,
@@ -77,6 +81,7 @@ def compare(
     """
     from resilience.outputs.rundir import json_safe
     from resilience.runs.compare import CompareSettings, compare_scenarios
+    from resilience.runs.executors import open_executor
 
     if not alternatives and not policies:
         raise click.UsageError("give at least one ALTERNATIVE file or one --overlay")
@@ -92,8 +97,10 @@ def compare(
         command_line=command_line(),
     )
     announce_compile()
-    with LazyProgress() as progress:
-        comparison = compare_scenarios(loaded_base, variants, settings, progress=progress.update)
+    with open_executor(executor) as runner, LazyProgress() as progress:
+        comparison = compare_scenarios(
+            loaded_base, variants, settings, progress=progress.update, executor=runner
+        )
     if as_json:
         click.echo(json.dumps(json_safe(comparison.to_dict()), indent=2, allow_nan=False))
         return
@@ -217,6 +224,7 @@ def _interval(value: float, low: float, high: float, spec: str) -> str:
 @click.option("--replications", "-n", type=click.IntRange(min=1), help="Replications per point.")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
 @threads_option
+@executor_options
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the sweep here."
 )
@@ -233,6 +241,7 @@ def sweep(
     replications: int | None,
     seed: int | None,
     threads: int,
+    executor: ExecutorChoice,
     out: Path | None,
     overwrite: bool,
     focus: str | None,
@@ -247,6 +256,7 @@ def sweep(
     from resilience.analysis.design import grid, parse_lever, parse_range, sample
     from resilience.cli.summary_table import amount
     from resilience.outputs.rundir import json_safe
+    from resilience.runs.executors import open_executor
     from resilience.runs.frontier import worst_consumer
     from resilience.runs.sweep import SweepSettings, run_sweep
 
@@ -285,10 +295,10 @@ def sweep(
         design=described,
     )
     announce_compile()
-    with LazyProgress() as progress:
+    with open_executor(executor) as runner, LazyProgress() as progress:
         result = run_sweep(
             scenario, points, options, overlays=overlays, overrides=fixed,
-            progress=progress.update,
+            progress=progress.update, executor=runner,
         )  # fmt: skip
     if as_json:
         click.echo(json.dumps(json_safe(result.rows), indent=2, allow_nan=False))
@@ -428,6 +438,7 @@ def frontier(sweep_dir: Path, risk: str, consumer: str | None, as_json: bool) ->
 @click.option("--replications", "-n", type=click.IntRange(min=1), help="Replications per point.")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
 @threads_option
+@executor_options
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the search here."
 )
@@ -443,6 +454,7 @@ def optimise(
     replications: int | None,
     seed: int | None,
     threads: int,
+    executor: ExecutorChoice,
     out: Path | None,
     overwrite: bool,
     as_json: bool,
@@ -456,6 +468,7 @@ def optimise(
     from resilience.analysis.design import parse_range
     from resilience.analysis.optimise import parse_target
     from resilience.outputs.rundir import json_safe
+    from resilience.runs.executors import open_executor
     from resilience.runs.optimise import OptimiseSettings, run_optimise
 
     goal = parse_target(target)
@@ -474,9 +487,10 @@ def optimise(
         budget=budget,
     )
     announce_compile()
-    with LazyProgress() as progress:
+    with open_executor(executor) as runner, LazyProgress() as progress:
         result = run_optimise(scenario, parsed, goal, settings, overlays=overlays,
-                              overrides=overrides, progress=progress.update)  # fmt: skip
+                              overrides=overrides, progress=progress.update,
+                              executor=runner)  # fmt: skip
     if as_json:
         click.echo(json.dumps(json_safe(result.to_dict()), indent=2, allow_nan=False))
         return
@@ -532,6 +546,7 @@ def optimise(
               help="Replications per element.")  # fmt: skip
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
 @threads_option
+@executor_options
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
               help="Elements listed on the terminal.")  # fmt: skip
 @click.option(
@@ -551,6 +566,7 @@ def criticality(
     replications: int,
     seed: int | None,
     threads: int,
+    executor: ExecutorChoice,
     top: int,
     out: Path | None,
     overwrite: bool,
@@ -566,6 +582,7 @@ def criticality(
     from resilience.analysis.criticality import ELEMENT_KINDS
     from resilience.outputs.rundir import json_safe
     from resilience.runs.criticality import CriticalitySettings, run_criticality
+    from resilience.runs.executors import open_executor
 
     chosen = tuple(part.strip() for part in kinds.split(",") if part.strip())
     unknown = [kind for kind in chosen if kind not in ELEMENT_KINDS]
@@ -588,8 +605,8 @@ def criticality(
         command_line=command_line(),
     )
     announce_compile()
-    with LazyProgress() as progress:
-        result = run_criticality(loaded, settings, progress=progress.update)
+    with open_executor(executor) as runner, LazyProgress() as progress:
+        result = run_criticality(loaded, settings, progress=progress.update, executor=runner)
     if as_json:
         ranked = [dataclasses.asdict(worst) for _, worst in result.ranking]
         click.echo(json.dumps(json_safe(ranked), indent=2, allow_nan=False))
@@ -666,6 +683,7 @@ def _days(value: float) -> str:
               help="Simulated replications per element.")  # fmt: skip
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
 @threads_option
+@executor_options
 @click.option("--lp-only", is_flag=True, help="Solve the linear programs only; no simulation.")
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
               help="Elements listed on the terminal.")  # fmt: skip
@@ -687,6 +705,7 @@ def stress(
     replications: int,
     seed: int | None,
     threads: int,
+    executor: ExecutorChoice,
     lp_only: bool,
     top: int,
     out: Path | None,
@@ -703,6 +722,7 @@ def stress(
     """
     from resilience.analysis.criticality import ELEMENT_KINDS
     from resilience.outputs.rundir import json_safe
+    from resilience.runs.executors import open_executor
     from resilience.runs.stress import StressSettings, run_stress
 
     chosen = tuple(part.strip() for part in kinds.split(",") if part.strip())
@@ -729,8 +749,8 @@ def stress(
     )
     if not lp_only:
         announce_compile()
-    with LazyProgress() as progress:
-        result = run_stress(loaded, settings, progress=progress.update)
+    with open_executor(executor) as runner, LazyProgress() as progress:
+        result = run_stress(loaded, settings, progress=progress.update, executor=runner)
     if as_json:
         rows = [dataclasses.asdict(row) for row in result.rows]
         click.echo(json.dumps(json_safe(rows), indent=2, allow_nan=False))
@@ -834,6 +854,7 @@ def stress(
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1),
               help="Root random seed (also draws the design).")  # fmt: skip
 @threads_option
+@executor_options
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the analysis here."
 )
@@ -851,6 +872,7 @@ def sensitivity(
     replications: int | None,
     seed: int | None,
     threads: int,
+    executor: ExecutorChoice,
     out: Path | None,
     overwrite: bool,
     as_json: bool,
@@ -863,6 +885,7 @@ def sensitivity(
     """
     from resilience.analysis.design import parse_range
     from resilience.outputs.rundir import json_safe
+    from resilience.runs.executors import open_executor
     from resilience.runs.sensitivity import SensitivitySettings, run_sensitivity
 
     if not ranges:
@@ -883,10 +906,10 @@ def sensitivity(
         command_line=command_line(),
     )
     announce_compile()
-    with LazyProgress() as progress:
+    with open_executor(executor) as runner, LazyProgress() as progress:
         result = run_sensitivity(
             scenario, parsed, settings, overlays=overlays, overrides=overrides,
-            progress=progress.update,
+            progress=progress.update, executor=runner,
         )  # fmt: skip
     if as_json:
         document = {"method": method, "risk": risk, "consumers": list(result.consumers),

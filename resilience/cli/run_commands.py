@@ -18,6 +18,7 @@ from rich.table import Table
 from resilience.cli.options import (
     all_option,
     command_line,
+    executor_options,
     json_option,
     overlay_option,
     overwrite_option,
@@ -31,6 +32,7 @@ from resilience.scenario.loader import LoadedScenario, load_scenario
 from resilience.scenario.schema import Scenario
 
 if TYPE_CHECKING:
+    from resilience.runs.executors import ExecutorChoice
     from resilience.runs.runner import RunResult
 
 __all__ = ["plot", "report", "rerun", "run", "trace"]
@@ -54,10 +56,12 @@ __all__ = ["plot", "report", "rerun", "run", "trace"]
     help="Format of the per-replication table.",
 )
 @threads_option
+@executor_options
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
-    help="Replications per batch (default: sized for a few tenths of a second of work).",
+    help="Replications per batch (default: sized for a few tenths of a second of work, and "
+    "small enough to give every Dask worker several batches).",
 )
 @overwrite_option
 @click.option("--bands", is_flag=True, help="Also summarise daily service bands (5/50/95%).")
@@ -80,6 +84,7 @@ def run(
     out: Path | None,
     table_format: str,
     threads: int,
+    executor: ExecutorChoice,
     batch_size: int | None,
     overwrite: bool,
     bands: bool,
@@ -88,8 +93,14 @@ def run(
     as_json: bool,
 ) -> None:
     """Run FILE through an engine (the Monte Carlo kernel by default) and print the summary."""
+    from resilience.runs.executors import open_executor
     from resilience.runs.runner import RunSettings, UnwrittenResultError, run_scenario
 
+    if engine == "des" and executor.kind != "local":
+        raise click.UsageError(
+            f"--executor {executor.kind} runs the Monte Carlo kernel's batches; --engine des "
+            "runs in this process"
+        )
     loaded = load_scenario(file, overrides, overlays)
     if engine == "kernel" and _has_detail(loaded.scenario):
         click.echo(
@@ -113,8 +124,10 @@ def run(
     if engine == "kernel":
         announce_compile()
     try:
-        with LazyProgress() as progress:
-            result = run_scenario(loaded, settings, progress=progress.update)
+        # The cluster is reached (or started) before the output directory is claimed, so a
+        # scheduler that does not answer leaves nothing behind.
+        with open_executor(executor) as runner, LazyProgress() as progress:
+            result = run_scenario(loaded, settings, executor=runner, progress=progress.update)
     except UnwrittenResultError as error:
         show(error.result)  # the numbers were computed: show them anyway
         raise

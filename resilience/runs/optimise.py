@@ -34,6 +34,7 @@ from resilience.analysis.optimise import (
     UnreachableTargetError,
     optimise,
 )
+from resilience.engines.execution import Executor
 from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.provenance import finish_stamp
 from resilience.outputs.rundir import MANIFEST, atomic_write, write_json
@@ -106,6 +107,7 @@ def run_optimise(
     overlays: Sequence[str] = (),
     overrides: Sequence[str] = (),
     progress: ProgressCallback | None = None,
+    executor: Executor | None = None,
 ) -> OptimiseResult:
     """Search ``ranges`` of ``target_file`` (with overlays and fixed overrides) for the cheapest
     point meeting ``target``.
@@ -115,14 +117,16 @@ def run_optimise(
         OptimiseError: the target's consumer is not in the scenario.
         UnreachableTargetError: no evaluated point met the target (nothing is written).
         OutputError: ``settings.out`` may not or cannot be used.
+
+    ``executor`` runs each batch's points (default: this process); on a Dask cluster the points
+    of a generation overlap, with the same numbers.
     """
     base = _check(target_file, ranges, target, overlays, overrides)
+    job = (target_file, base, ranges, target, settings, overlays, overrides, progress, executor)
     if settings.out is None:
-        return _optimise(target_file, base, ranges, target, settings, overlays, overrides, progress)
+        return _optimise(*job)
     with OutputDirectory(settings.out, "optimise", overwrite=settings.overwrite):
-        result = _optimise(
-            target_file, base, ranges, target, settings, overlays, overrides, progress
-        )
+        result = _optimise(*job)
         files = _write(settings.out, result, base, settings, overlays, overrides)
         return dataclasses.replace(result, files=files)
 
@@ -164,6 +168,7 @@ def _optimise(
     overlays: Sequence[str],
     overrides: Sequence[str],
     progress: ProgressCallback | None,
+    executor: Executor | None,
 ) -> OptimiseResult:
     started = time.perf_counter()
     meta = base.scenario.scenario
@@ -181,7 +186,7 @@ def _optimise(
                 progress(done + int(finished / per_point), settings.budget)
 
         swept = run_sweep(target_file, points, sweep_settings, overlays=overlays,
-                          overrides=overrides, progress=report)  # fmt: skip
+                          overrides=overrides, progress=report, executor=executor)  # fmt: skip
         results = []
         for index, point in enumerate(points):
             rows = [row for row in swept.rows if row["point"] == index]

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from kernels.daily import BLOCK
 from resilience.analysis.summary import RunAccumulator
 from resilience.engines.des import DesExecutor, DetailOptions
-from resilience.engines.execution import Executor, LocalExecutor, plan_batches
+from resilience.engines.execution import Executor, LocalExecutor, parallelism, plan_batches
 from resilience.errors import OutputError
 from resilience.network.arrays import Network
 from resilience.network.compiler import compile_network
@@ -55,6 +55,17 @@ def default_batch_size(network: Network, threads: int) -> int:
     size = max(1, BATCH_WORK // max(1, per_replication))
     unit = BLOCK * max(1, threads)
     return max(unit, (size // unit) * unit)
+
+
+def _spread(size: int, replications: int, executor: Executor) -> int:
+    """``size``, or smaller (whole blocks) so that each worker thread of a cluster
+    (``executor.parallelism``, when it has one) gets about four batches to balance the load. The
+    numbers do not depend on the batch size."""
+    workers = parallelism(executor)
+    if workers <= 1:
+        return size
+    share = -(-replications // (4 * workers))
+    return max(BLOCK, min(size, -(-share // BLOCK) * BLOCK))
 
 
 @dataclass(frozen=True)
@@ -150,7 +161,9 @@ def _run(
     else:
         runner = executor or LocalExecutor(threads=settings.threads)
         threads = settings.threads
-        batch_size = settings.batch_size or default_batch_size(network, settings.threads)
+        batch_size = settings.batch_size or _spread(
+            default_batch_size(network, settings.threads), replications, runner
+        )
     batches = plan_batches(replications, batch_size)
     for batch in runner.run(network, batches, seed=seed, daily=settings.bands):
         accumulator.add(batch)

@@ -38,6 +38,7 @@ from resilience.analysis.sensitivity import (
     make_design,
 )
 from resilience.analysis.sweep import RISK_MEASURES
+from resilience.engines.execution import Executor
 from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.plots import PlotsUnavailableError, tornado_plot
 from resilience.outputs.provenance import finish_stamp, scenario_provenance
@@ -120,8 +121,11 @@ def run_sensitivity(
     overlays: Sequence[str] = (),
     overrides: Sequence[str] = (),
     progress: ProgressCallback | None = None,
+    executor: Executor | None = None,
 ) -> SensitivityResult:
     """Measure the sensitivity of the chosen consumers' risk in ``target`` to ``ranges``.
+
+    ``executor`` runs the design points' batches (`resilience.runs.sweep.evaluate_points`).
 
     The design is drawn and every point loaded and validated before anything runs or any
     directory is claimed, so bad input (an unknown path, an empty range, too few samples, an
@@ -142,9 +146,9 @@ def run_sensitivity(
     points = design_points(design)
     loaded = load_points(target, points, overlays=overlays, overrides=overrides)
     if settings.out is None:
-        return _analyse(loaded, design, settings, progress)
+        return _analyse(loaded, design, settings, progress, executor)
     with OutputDirectory(settings.out, "sensitivity", overwrite=settings.overwrite):
-        result = _analyse(loaded, design, settings, progress)
+        result = _analyse(loaded, design, settings, progress, executor)
         files = _write(settings.out, result, base, settings, overlays, overrides)
         return dataclasses.replace(result, files=files)
 
@@ -163,10 +167,11 @@ def _analyse(
     design: SensitivityDesign,
     settings: SensitivitySettings,
     progress: ProgressCallback | None,
+    executor: Executor | None,
 ) -> SensitivityResult:
     started = time.perf_counter()
     points = design_points(design)
-    sweep = evaluate_points(loaded, points, settings, progress)
+    sweep = evaluate_points(loaded, points, settings, progress, executor=executor)
     consumers = settings.consumers or (worst_consumer(sweep.rows),)
     outputs = np.full((len(consumers), len(points)), np.nan)
     index = {name: k for k, name in enumerate(consumers)}

@@ -35,12 +35,14 @@ from resilience.analysis.stress import (
     stress_rows,
     survival_time,
 )
+from resilience.engines.execution import Executor
 from resilience.network.compiler import compile_network
 from resilience.network.tables import build_tables
 from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.provenance import finish_stamp, scenario_provenance
 from resilience.outputs.rundir import MANIFEST, atomic_write, write_json, write_text
 from resilience.runs.criticality import CriticalityError, CriticalitySettings, focus_consumers
+from resilience.runs.jobs import JobProgress, run_each
 from resilience.runs.runner import RunSettings, run_scenario
 from resilience.scenario.loader import LoadedScenario
 from resilience.scenario.schema import Scenario
@@ -100,18 +102,24 @@ class StressResult:
 
 
 def run_stress(
-    loaded: LoadedScenario, settings: StressSettings, *, progress: ProgressCallback | None = None
+    loaded: LoadedScenario,
+    settings: StressSettings,
+    *,
+    progress: ProgressCallback | None = None,
+    executor: Executor | None = None,
 ) -> StressResult:
     """Stress-test every element upstream of the chosen consumers.
+
+    ``executor`` runs the simulated knockouts' batches (default: this process).
 
     Raises:
         CriticalityError: unknown consumer or country, or no element upstream.
         OutputError: ``settings.out`` may not or cannot be used.
     """
     if settings.out is None:
-        return _stress(loaded, settings, progress)
+        return _stress(loaded, settings, progress, executor)
     with OutputDirectory(settings.out, "stress", overwrite=settings.overwrite):
-        result = _stress(loaded, settings, progress)
+        result = _stress(loaded, settings, progress, executor)
         return dataclasses.replace(result, files=_write(settings.out, result, loaded, settings))
 
 
@@ -130,7 +138,10 @@ def _with_ramp(element: Element, ramp: int) -> Element:
 
 
 def _stress(
-    loaded: LoadedScenario, settings: StressSettings, progress: ProgressCallback | None
+    loaded: LoadedScenario,
+    settings: StressSettings,
+    progress: ProgressCallback | None,
+    executor: Executor | None,
 ) -> StressResult:
     started = time.perf_counter()
     intact = undisrupted(loaded)
@@ -154,7 +165,9 @@ def _stress(
     seed = network.seed if settings.seed is None else settings.seed
     if settings.simulate:
         ids = [network.node_ids[node] for node in nodes]
-        rows = _simulate(intact, settings, found, focus, ids, rows, replications, seed, progress)
+        rows = _simulate(
+            intact, settings, found, focus, ids, rows, replications, seed, progress, executor
+        )
     return StressResult(
         network.name,
         [network.node_ids[node] for node in nodes],
@@ -176,27 +189,33 @@ def _simulate(
     replications: int,
     seed: int,
     progress: ProgressCallback | None,
+    executor: Executor | None,
 ) -> list[StressRow]:
-    """``rows`` with the simulated TTS and P(short) of each knockout filled in."""
+    """``rows`` with the simulated TTS and P(short) of each knockout filled in (the knockouts
+    overlapped on a cluster, `resilience.runs.jobs`)."""
     run = RunSettings(
         replications=replications, seed=seed, threads=settings.threads, summarise=False
     )
     raw = intact.scenario.model_dump(mode="json", by_alias=True)
-    total = replications * len(found)
-    simulated: dict[tuple[str, str, int], tuple[float, float]] = {}
-    for index, element in enumerate(found):
-        variant = dict(raw, disruptions=element.disruptions)
-        knocked = LoadedScenario(
-            Scenario.model_validate(variant), intact.files, intact.overrides, intact.overlays
-        )
 
-        def report(done: int, _: int, offset: int = index * replications) -> None:
-            if progress is not None:
-                progress(offset + done, total)
+    def knockout(element: Element) -> Callable[[ProgressCallback], list[tuple[float, float]]]:
+        def job(report: ProgressCallback) -> list[tuple[float, float]]:
+            variant = dict(raw, disruptions=element.disruptions)
+            knocked = LoadedScenario(
+                Scenario.model_validate(variant), intact.files, intact.overrides, intact.overlays
+            )
+            result = run_scenario(knocked, run, executor=executor, progress=report)
+            return [simulated_tts(result.accumulator.consumer, r) for r in focus]
 
-        outcomes = run_scenario(knocked, run, progress=report).accumulator.consumer
-        for r in focus:
-            simulated[(element.kind, element.id, r)] = simulated_tts(outcomes, r)
+        return job
+
+    tally = JobProgress(replications * len(found), progress)
+    per_element = run_each([knockout(element) for element in found], executor, tally)
+    simulated: dict[tuple[str, str, int], tuple[float, float]] = {
+        (element.kind, element.id, r): value
+        for element, values in zip(found, per_element, strict=True)
+        for r, value in zip(focus, values, strict=True)
+    }
     row_of = {consumer: r for r, consumer in zip(focus, consumer_ids, strict=True)}
     filled = []
     for row in rows:

@@ -1,8 +1,10 @@
 """``resilience sweep``: one scenario over a design of lever values, on common random numbers.
 
 Every design point is the base scenario with the point's ``PATH=VALUE`` overrides; every point
-runs with the same seed and replications in this process, so the kernel is compiled once and
-differences between points are differences of the levers, not of the random numbers. Each
+runs with the same seed and replications, so the kernel is compiled once and differences
+between points are differences of the levers, not of the random numbers. The points run one
+after another in this process, or overlapped on the Dask cluster of ``executor``
+(`resilience.runs.jobs`), with the same numbers. Each
 point's rows (`resilience.analysis.sweep.point_rows`) go into one tidy table: one row per
 point and consumer, with the lever values as columns.
 
@@ -24,9 +26,11 @@ import pyarrow.parquet as pq
 
 from resilience.analysis.design import Point
 from resilience.analysis.sweep import point_rows
+from resilience.engines.execution import Executor
 from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.provenance import finish_stamp
 from resilience.outputs.rundir import MANIFEST, atomic_write, write_json
+from resilience.runs.jobs import JobProgress, run_each
 from resilience.runs.runner import RunSettings, run_scenario
 from resilience.runs.settings import JobSettings
 from resilience.scenario.loader import LoadedScenario, load_scenario
@@ -77,11 +81,13 @@ def run_sweep(
     overlays: Sequence[str] = (),
     overrides: Sequence[str] = (),
     progress: ProgressCallback | None = None,
+    executor: Executor | None = None,
 ) -> SweepResult:
     """Run ``target`` (with ``overlays`` and fixed ``overrides``) at every design point.
 
     Every point is loaded and validated before the first one runs, so a bad lever path or value
-    costs no computing.
+    costs no computing. ``executor`` runs every point's batches (default: this process,
+    ``settings.threads`` threads).
 
     Raises:
         ScenarioError: a point's scenario is invalid (the message names the override).
@@ -89,9 +95,9 @@ def run_sweep(
     """
     loaded = load_points(target, points, overlays=overlays, overrides=overrides)
     if settings.out is None:
-        return evaluate_points(loaded, points, settings, progress)
+        return evaluate_points(loaded, points, settings, progress, executor=executor)
     with OutputDirectory(settings.out, "sweep", overwrite=settings.overwrite):
-        result = evaluate_points(loaded, points, settings, progress)
+        result = evaluate_points(loaded, points, settings, progress, executor=executor)
         files = _write(settings.out, result, loaded[0], settings, overlays, overrides, points)
         return dataclasses.replace(result, files=files)
 
@@ -117,6 +123,8 @@ def evaluate_points(
     points: Sequence[Point],
     settings: JobSettings,
     progress: ProgressCallback | None = None,
+    *,
+    executor: Executor | None = None,
 ) -> SweepResult:
     """Run every loaded point with the same seed and replications (common random numbers), in
     this process (the kernel compiles once), and collect each point's rows.
@@ -138,19 +146,23 @@ def evaluate_points(
         replications=replications, seed=seed, threads=settings.threads, summarise=False
     )
     levers = tuple(override.partition("=")[0] for override in points[0])
-    total = replications * len(points)
-    rows: list[dict[str, Any]] = []
-    for index, (scenario, point) in enumerate(zip(loaded, points, strict=True)):
 
-        def report(done: int, _: int, offset: int = index * replications) -> None:
-            if progress is not None:
-                progress(offset + done, total)
+    def point_job(index: int) -> Callable[[ProgressCallback], list[dict[str, Any]]]:
+        def job(report: ProgressCallback) -> list[dict[str, Any]]:
+            result = run_scenario(loaded[index], run, executor=executor, progress=report)
+            accumulator = result.accumulator
+            values = {path: lever_value(override)
+                      for path, override in zip(levers, points[index], strict=True)}  # fmt: skip
+            return [
+                {"point": index, **values, **row}
+                for row in point_rows(result.network, accumulator.consumer, accumulator.totals)
+            ]
 
-        result = run_scenario(scenario, run, progress=report)
-        accumulator = result.accumulator
-        values = {path: lever_value(override) for path, override in zip(levers, point, strict=True)}
-        for row in point_rows(result.network, accumulator.consumer, accumulator.totals):
-            rows.append({"point": index, **values, **row})
+        return job
+
+    jobs = [point_job(index) for index in range(len(points))]
+    tally = JobProgress(replications * len(points), progress)
+    rows = [row for point in run_each(jobs, executor, tally) for row in point]
     return SweepResult(first.name, levers, rows, seed, replications, time.perf_counter() - started)
 
 

@@ -6,17 +6,20 @@ stated ``annual_rate`` on average only if one cycle lasts ``365 / annual_rate`` 
 up time is what is left of the cycle: ``365 / annual_rate - E[D] - R`` whole days. This module
 computes ``E[D]`` exactly for the rounding rule of docs/model.md 4.3 (halves up, never a positive
 draw to 0 days, capped at `MAX_DRAWN_DAYS`), and the exponential mean whose rounded draws have a
-given mean. Plain Python and NumPy only: `validate` and `show` call it and must start fast.
+given mean. Plain Python and NumPy only (NumPy imported when a hazard needs it): `validate` and
+`show` call it and must start fast.
 """
 
 from __future__ import annotations
 
 import math
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from kernels.codes import MAX_DRAWN_DAYS
 from resilience.scenario.schema import Distribution
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["exponential_mean_for_rounded_mean", "rounded_duration_mean", "up_time_days"]
 
@@ -26,6 +29,8 @@ _NEGLIGIBLE = 1e-18
 
 def _survival(dist: Distribution, x: np.ndarray) -> np.ndarray:
     """``P(X >= x)`` for a continuous family at the points ``x`` (days, > 0), shape of ``x``."""
+    import numpy as np
+
     match dist.dist:
         case "exponential":
             return np.exp(-x / float(dist.mean or 1.0))
@@ -82,6 +87,8 @@ def rounded_duration_mean(dist: Distribution) -> float:
     sum stops where the survival function is negligible or at the cap of `MAX_DRAWN_DAYS` days.
     Fixed and empirical durations are summed exactly.
     """
+    import numpy as np
+
     if dist.dist == "fixed":
         return float(_round_duration(float(dist.value or 0.0)))
     if dist.dist == "empirical":
