@@ -461,8 +461,9 @@ def optimise(
 ) -> None:
     """The cheapest combination of --lever values whose risk meets --target.
 
-    Differential evolution (scipy) searches the levers' box, every point on the same random
-    numbers; the cost is the annual cost of `resilience sweep`. --out writes every evaluated
+    Differential evolution searches the levers' box, then COBYQA walks the best point onto
+    the target's boundary (both scipy), every point on the same random numbers; the cost is the
+    annual cost of `resilience sweep`. --out writes every evaluated
     point to history.parquet and the best to optimise.json.
     """
     from resilience.analysis.design import parse_range
