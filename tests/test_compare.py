@@ -16,6 +16,7 @@ import pytest
 from scipy import stats
 
 from resilience.analysis.compare import COMPARED, compare_consumer
+from resilience.analysis.costs import COST_COMPONENTS
 from resilience.model.outcomes import CONSUMER_METRICS
 
 from .test_run_directories import refused, resilience
@@ -104,7 +105,8 @@ def test_compare_writes_a_directory(tmp_path: Path) -> None:
         ".resilience", "manifest.json", "comparison.json", "differences.parquet",
     }  # fmt: skip
     table = pq.read_table(out / "differences.parquet")
-    assert set(table.column("statistic").to_pylist()) == set(COMPARED)
+    costs = {f"annual_cost.{name}" for name in COST_COMPONENTS}
+    assert set(table.column("statistic").to_pylist()) == set(COMPARED) | costs
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["replications"] == 400
     assert list(manifest["alternatives"]) == ["+policies/us-japan-technology-prosperity-deal"]

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from resilience.analysis.costs import COST_COMPONENTS
 from resilience.analysis.intervals import BOOTSTRAP_RESAMPLES, Z95, tail_statistics
 from resilience.model.outcomes import CONSUMER_METRICS
 
@@ -29,6 +30,7 @@ __all__ = [
     "ConsumerComparison",
     "Difference",
     "compare_consumer",
+    "cost_differences",
     "per_replication",
 ]
 
@@ -141,6 +143,22 @@ def compare_consumer(
                 _mean_difference(statistic, base_values[statistic], alt_values[statistic])
             )
     return ConsumerComparison(*names, tuple(differences))
+
+
+def cost_differences(
+    base: dict[str, FloatArray], alternative: dict[str, FloatArray]
+) -> tuple[Difference, ...]:
+    """Paired differences ``alternative - base`` of every annual cost component.
+
+    Args:
+        base, alternative: `resilience.analysis.costs.cost_components` of the two runs on the
+            same replications (name -> (replications,) currency per year).
+
+    Returns:
+        One `Difference` per name of `COST_COMPONENTS`, in that order; the lever components are
+        the same in every replication, so their intervals have zero width.
+    """
+    return tuple(_mean_difference(name, base[name], alternative[name]) for name in COST_COMPONENTS)
 
 
 def _mean_difference(statistic: str, base: FloatArray, alternative: FloatArray) -> Difference:

@@ -86,8 +86,11 @@ def parse_lever(text: str) -> Lever:
     return Lever(path, tuple(items))
 
 
-def parse_range(text: str, *, integer: bool = False) -> Range:
-    """``PATH=LOW:HIGH`` as a range; refuses an empty or reversed range and non-numbers."""
+def parse_range(text: str, *, integer: bool = False, option: str = "--range") -> Range:
+    """``PATH=LOW:HIGH`` as a range; refuses an empty or reversed range and non-numbers.
+
+    ``option`` names the command-line option in messages (``--range``, ``--lever``).
+    """
     path, sep, bounds = text.partition("=")
     low_text, colon, high_text = bounds.partition(":")
     try:
@@ -95,10 +98,10 @@ def parse_range(text: str, *, integer: bool = False) -> Range:
     except ValueError:
         low = high = math.nan
     if not path.strip() or not sep or not colon or not (math.isfinite(low) and math.isfinite(high)):
-        raise DesignError(f"--range {text}: expected PATH=LOW:HIGH with two numbers, e.g. "
+        raise DesignError(f"{option} {text}: expected PATH=LOW:HIGH with two numbers, e.g. "
                           "nodes.jp_lng.inventory.target_days=10:90")  # fmt: skip
     if not low < high:
-        raise DesignError(f"--range {text}: the range is empty; LOW must be below HIGH")
+        raise DesignError(f"{option} {text}: the range is empty; LOW must be below HIGH")
     return Range(path.strip(), low, high, integer)
 
 

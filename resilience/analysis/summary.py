@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from resilience.analysis.costs import cost_components
 from resilience.analysis.intervals import (
     TAIL_QUANTILES,
     TAIL_STATISTIC_NAMES,
@@ -270,7 +271,17 @@ class RunAccumulator:
         totals = {
             name: summarise_metric(self.totals[:, i]) for i, name in enumerate(NETWORK_METRICS)
         }
-        return {"replications": self._done, "consumers": consumers, "network": totals}
+        # Currency per year by component, operating (simulated) and levers (deterministic).
+        costs = {
+            name: summarise_metric(values)
+            for name, values in cost_components(network, self.consumer, self.totals).items()
+        }
+        return {
+            "replications": self._done,
+            "consumers": consumers,
+            "network": totals,
+            "annual_cost": costs,
+        }
 
     def _bands(self, r: int) -> dict[str, list[float]]:
         """5/50/95% of daily service per day, from the histogram (model.md section 8)."""

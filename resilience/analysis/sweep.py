@@ -5,8 +5,11 @@ For every design point and every consumer, from the point's per-replication outc
 
 - ``annual_cost``: the network's whole cost per year, the mean over replications of
   procurement (every consumer) + shipping (every lane) + holding (every buffer) + fixed costs
-  (every node), scaled from the horizon to 365 days, in currency per year. Levers that add
-  stock, capacity or dearer sources raise it; that is the efficiency side.
+  (every node), scaled from the horizon to 365 days, plus the levers' costs (capital tied up in
+  stock, reserved capacity, premiums, purchase guarantees; `resilience.analysis.costs`), in
+  currency per year. Levers that add stock, capacity or dearer sources raise it; that is the
+  efficiency side. ``capital_cost``, ``capacity_cost``, ``premium_cost`` and
+  ``guarantee_cost`` are the levers' parts of it.
 - the risk side, per consumer: expected shortfall (units), shortfall as a share of demand,
   VaR95 and CVaR95 of shortfall (units), P(short), mean fill rate, mean days short, and the
   median and 95th percentile of TTS and TTR over the replications with a shortfall (days).
@@ -22,8 +25,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from resilience.analysis.costs import LEVER_COSTS, annual_costs
 from resilience.analysis.intervals import tail_statistics
-from resilience.model.outcomes import CONSUMER_METRICS, NETWORK_METRICS
+from resilience.model.outcomes import CONSUMER_METRICS
 from resilience.network.arrays import Network
 
 __all__ = ["RISK_MEASURES", "annual_cost", "point_rows"]
@@ -40,20 +44,21 @@ _COLUMN = {name: i for i, name in enumerate(CONSUMER_METRICS)}
 
 
 def annual_cost(network: Network, consumer: FloatArray, totals: FloatArray) -> float:
-    """Mean whole-network cost per year (currency/year) over the replications.
+    """Mean whole-network cost per year (currency/year) over the replications: the ``total`` of
+    `resilience.analysis.costs.annual_costs` (operating costs and the levers' costs).
 
     Args:
         consumer: (replications, R, len(CONSUMER_METRICS)) outcomes.
         totals: (replications, len(NETWORK_METRICS)) network-wide cost totals.
     """
-    procurement = consumer[:, :, _COLUMN["procurement_cost"]].sum(axis=1)
-    network_costs = totals[:, [NETWORK_METRICS.index(name) for name in NETWORK_METRICS]].sum(axis=1)
-    return float((procurement + network_costs).mean()) * 365.0 / network.horizon_days
+    return annual_costs(network, consumer, totals)["total"]
 
 
 def point_rows(network: Network, consumer: FloatArray, totals: FloatArray) -> list[dict[str, Any]]:
     """One row per consumer of one design point: ids, the annual cost and every risk measure."""
-    cost = annual_cost(network, consumer, totals)
+    costs = annual_costs(network, consumer, totals)
+    cost = costs["total"]
+    lever_columns = {f"{name}_cost": costs[name] for name in LEVER_COSTS}
     rows = []
     for r, node in enumerate(network.consumers):
         values = consumer[:, r, :]
@@ -64,6 +69,7 @@ def point_rows(network: Network, consumer: FloatArray, totals: FloatArray) -> li
             "consumer": network.node_ids[node],
             "commodity": network.commodity_ids[network.node_commodity[node]],
             "annual_cost": cost,
+            **lever_columns,
             "expected_shortfall": float(shortfall.mean()),
             "share_short": float(shortfall.mean()) / demand if demand > 0 else 0.0,
             "var95": float(tail[4]),

@@ -1,4 +1,4 @@
-"""Commands that weigh scenarios and policies: compare, sweep, frontier, criticality,
+"""Commands that weigh scenarios and policies: compare, sweep, frontier, optimise, criticality,
 sensitivity, stress.
 
 Like the run commands, they import the engines only when they run.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from resilience.runs.executors import ExecutorChoice
     from resilience.runs.sensitivity import SensitivityResult
 
-__all__ = ["compare", "criticality", "frontier", "sensitivity", "stress", "sweep"]
+__all__ = ["compare", "criticality", "frontier", "optimise", "sensitivity", "stress", "sweep"]
 
 
 @click.command()
@@ -120,6 +120,8 @@ def compare(
 def _print_alternative(
     console: Console, alternative: AlternativeComparison, show_all: bool
 ) -> None:
+    if alternative.costs:
+        console.print(_cost_difference_line(alternative))
     changed = [
         consumer
         for consumer in alternative.consumers
@@ -158,6 +160,30 @@ def _print_alternative(
                         ("alternative", alternative.only_in_alternative)):  # fmt: skip
         if names:
             console.print(f"only in the {side}, not compared: {', '.join(names)}")
+
+
+def _cost_difference_line(alternative: AlternativeComparison) -> str:
+    """``+policy - base: annual cost +1.2 bn a year [..]: capital +..., premium +...``."""
+    from resilience.cli.summary_table import amount
+
+    def signed(value: float) -> str:
+        return ("+" if value > 0 else "") + amount(value)
+
+    total = alternative.cost("total")
+    interval = (
+        ""
+        if total.ci_low == total.ci_high
+        else f" [{signed(total.ci_low)}, {signed(total.ci_high)}]"
+    )
+    parts = [
+        f"{d.statistic} {signed(d.difference)}"
+        for d in alternative.costs
+        if d.statistic != "total" and d.difference != 0.0
+    ]
+    return (
+        f"{alternative.label} - base: annual cost {signed(total.difference)} a year{interval}"
+        + (f" ({', '.join(parts)})" if parts else "")
+    )
 
 
 def _interval(value: float, low: float, high: float, spec: str) -> str:
@@ -228,6 +254,7 @@ def sweep(
     every consumer's rows to sweep.parquet, which `resilience frontier` reads.
     """
     from resilience.analysis.design import grid, parse_lever, parse_range, sample
+    from resilience.cli.summary_table import amount
     from resilience.outputs.rundir import json_safe
     from resilience.runs.executors import open_executor
     from resilience.runs.frontier import worst_consumer
@@ -290,13 +317,14 @@ def sweep(
     table = Table(title=f"Cost and the risk left to {chosen}, by design point")
     for lever in result.levers:
         table.add_column(_short(lever), justify="right")
-    for column in ("annual cost", "% of demand short", "CVaR95", "P(short)", "fill rate",
-                   "median TTR"):  # fmt: skip
+    for column in ("annual cost", "levers' cost", "% of demand short", "CVaR95", "P(short)",
+                   "fill rate", "median TTR"):  # fmt: skip
         table.add_column(column, justify="right")
     for row in rows:
         table.add_row(
             *(str(row[lever]) for lever in result.levers),
-            f"{row['annual_cost']:,.4g}",
+            f"{row['annual_cost']:,.6g}",
+            amount(_levers_cost(row)),
             f"{row['share_short']:.2%}",
             f"{row['cvar95']:,.4g}",
             f"{row['p_short']:.1%}",
@@ -306,6 +334,14 @@ def sweep(
     console.print(table)
     if result.files:
         console.print(f"wrote {', '.join(str(path) for path in result.files)}")
+
+
+def _levers_cost(row: dict[str, Any]) -> float:
+    """The levers' part of a sweep row's annual cost (capital, capacity, premium, guarantee,
+    sharing), currency per year; 0 for a sweep written before costs were split out."""
+    from resilience.analysis.costs import LEVER_COSTS
+
+    return float(sum(float(row.get(f"{name}_cost", 0.0)) for name in LEVER_COSTS))
 
 
 def _short(path: str) -> str:
@@ -341,6 +377,7 @@ def frontier(sweep_dir: Path, risk: str, consumer: str | None, as_json: bool) ->
 
     Writes frontier.json, frontier.png and frontier.svg into SWEEP_DIR.
     """
+    from resilience.cli.summary_table import amount
     from resilience.outputs.rundir import json_safe
     from resilience.runs.frontier import frontier as compute
 
@@ -355,17 +392,135 @@ def frontier(sweep_dir: Path, risk: str, consumer: str | None, as_json: bool) ->
     for lever in result.levers:
         table.add_column(_short(lever), justify="right")
     table.add_column("annual cost", justify="right")
+    table.add_column("levers' cost", justify="right")
     table.add_column(risk, justify="right")
     for point in result.frontier:
         table.add_row(
             *(str(point[lever]) for lever in result.levers),
-            f"{point['annual_cost']:,.4g}",
+            f"{point['annual_cost']:,.6g}",
+            amount(_levers_cost(point)),
             f"{point[risk]:,.4g}",
         )
     console.print(table)
     dominated = len(result.points) - len(result.frontier)
     console.print(f"{dominated} of {len(result.points)} design points are dominated")
     console.print(f"wrote {', '.join(str(path) for path in result.files)}")
+
+
+@click.command()
+@click.argument("scenario")
+@click.option(
+    "--lever",
+    "levers",
+    multiple=True,
+    metavar="PATH=LOW:HIGH",
+    help="A lever and the range it is searched in (repeatable); whole numbers in the scenario "
+    "stay whole.",
+)
+@click.option(
+    "--target",
+    required=True,
+    metavar="'MEASURE(shortfall, CONSUMER) <= X'",
+    help="The risk to stay within: cvar95, var95, mean or share of shortfall, or "
+    "p_short(CONSUMER) or days_short(CONSUMER), e.g. 'cvar95(shortfall, jp_lng) <= 500'.",
+)
+@click.option(
+    "--budget",
+    type=click.IntRange(min=5),
+    default=40,
+    show_default=True,
+    help="The most design points to evaluate.",
+)
+@click.option(
+    "--overlay", "overlays", multiple=True, metavar="FILE", help="Merge a file over SCENARIO."
+)
+@set_option
+@click.option("--replications", "-n", type=click.IntRange(min=1), help="Replications per point.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
+@threads_option
+@executor_options
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the search here."
+)
+@overwrite_option
+@json_option
+def optimise(
+    scenario: str,
+    levers: tuple[str, ...],
+    target: str,
+    budget: int,
+    overlays: tuple[str, ...],
+    overrides: tuple[str, ...],
+    replications: int | None,
+    seed: int | None,
+    threads: int,
+    executor: ExecutorChoice,
+    out: Path | None,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
+    """The cheapest combination of --lever values whose risk meets --target.
+
+    Differential evolution searches the levers' box, then COBYQA walks the best point onto
+    the target's boundary (both scipy), every point on the same random numbers; the cost is the
+    annual cost of `resilience sweep`. --out writes every evaluated
+    point to history.parquet and the best to optimise.json.
+    """
+    from resilience.analysis.design import parse_range
+    from resilience.analysis.optimise import parse_target
+    from resilience.outputs.rundir import json_safe
+    from resilience.runs.executors import open_executor
+    from resilience.runs.optimise import OptimiseSettings, run_optimise
+
+    goal = parse_target(target)
+    if not levers:
+        raise click.UsageError("give at least one --lever PATH=LOW:HIGH")
+    parsed = [parse_range(text, option="--lever") for text in levers]
+    base = load_scenario(scenario, overrides, overlays)
+    parsed = [dataclasses.replace(r, integer=_is_integer(base.scenario, r.path)) for r in parsed]
+    settings = OptimiseSettings(
+        replications=replications,
+        seed=seed,
+        threads=threads,
+        out=out,
+        overwrite=overwrite,
+        command_line=command_line(),
+        budget=budget,
+    )
+    announce_compile()
+    with open_executor(executor) as runner, LazyProgress() as progress:
+        result = run_optimise(scenario, parsed, goal, settings, overlays=overlays,
+                              overrides=overrides, progress=progress.update,
+                              executor=runner)  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(json_safe(result.to_dict()), indent=2, allow_nan=False))
+        return
+    from resilience.cli.summary_table import amount
+
+    best = result.best
+    best_row = next(row for row in result.rows if row["evaluation"] == best.index)
+    console = terminal()
+    console.print(
+        f"[bold]{result.scenario}[/bold]: {len(result.search.evaluations)} design points "
+        f"(differential evolution, then COBYQA from the best) x {result.replications:,} "
+        f"replications, seed {result.seed}, common random numbers, {result.wall_seconds:.2f} s"
+    )
+    table = Table(title="The cheapest design found")
+    table.add_column("lever")
+    table.add_column("value", justify="right")
+    for override in best.point:
+        path, _, value = override.partition("=")
+        table.add_row(path, value)
+    console.print(table)
+    feasible = sum(1 for e in result.search.evaluations if e.feasible)
+    console.print(
+        f"annual cost {best.cost:,.6g} a year (levers {amount(_levers_cost(best_row))}); "
+        f"{goal.column} of {goal.consumer} "
+        f"{best.risk:,.6g} (target: {goal.text}); {feasible} of "
+        f"{len(result.search.evaluations)} points met the target"
+    )
+    if result.files:
+        console.print(f"wrote {', '.join(str(path) for path in result.files)}")
 
 
 @click.command()

@@ -20,6 +20,7 @@ from resilience.cli.analysis_commands import (
     compare,
     criticality,
     frontier,
+    optimise,
     sensitivity,
     stress,
     sweep,
@@ -40,7 +41,7 @@ def cli() -> None:
 
 for _command in (
     validate, show, resolve, run, rerun, trace, report, plot, compare, sweep, frontier,
-    criticality, sensitivity, stress, list_command, schema,
+    optimise, criticality, sensitivity, stress, list_command, schema,
 ):  # fmt: skip
     cli.add_command(_command)
 

@@ -31,7 +31,8 @@ def announce_compile() -> None:
 
 
 class LazyProgress:
-    """A progress bar on stderr that appears only once a run has taken more than a second."""
+    """A progress bar on stderr that appears only once a run has taken more than a second, and
+    only when stderr is a terminal."""
 
     def __init__(self, delay: float = 1.0) -> None:
         self._delay = delay
@@ -46,12 +47,18 @@ class LazyProgress:
         if self._bar is None:
             if time.perf_counter() - self._started < self._delay or done >= total:
                 return
+            console = Console(stderr=True)
+            if not console.is_terminal:
+                # A bar in a pipe or a log is noise, and stopping it leaves a blank line
+                # before any error message that follows.
+                self._delay = float("inf")
+                return
             self._bar = Progress(
                 TextColumn("replications"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeRemainingColumn(),
-                console=Console(stderr=True),
+                console=console,
                 transient=True,
             )
             self._bar.start()

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from resilience.analysis.summary import share_short
 
-__all__ = ["print_summary"]
+__all__ = ["amount", "cost_line", "print_summary"]
 
 _COLUMNS = (
     "consumer", "commodity", "% of demand short", "P(short) [95% CI]", "days short",
@@ -50,6 +50,8 @@ def print_summary(
         if overrides:
             parts.append("overrides " + ", ".join(overrides))
         console.print("with " + "; ".join(parts))
+    if "annual_cost" in summary:  # runs written before costs were reported lack it
+        console.print(cost_line(summary["annual_cost"]))
     entries = sorted(summary["consumers"], key=share_short, reverse=True)
     affected = [entry for entry in entries if entry["p_short"]["short_replications"] > 0]
     shown = entries if show_all else affected
@@ -103,3 +105,26 @@ def _row(entry: dict[str, Any]) -> list[str]:
 
 def _median_days(summary: dict[str, Any]) -> str:
     return "-" if not summary["n"] else f"{summary['p50']:.0f}"
+
+
+def amount(value: float) -> str:
+    """A currency amount in thousands to trillions: ``1.23 bn``, ``-45.6 M``."""
+    for scale, suffix in ((1e12, " tn"), (1e9, " bn"), (1e6, " M"), (1e3, " k")):
+        if abs(value) >= scale:
+            return f"{value / scale:,.3g}{suffix}"
+    return f"{value:,.3g}"
+
+
+def cost_line(costs: dict[str, Any]) -> str:
+    """``annual cost 1.2 bn a year: procurement ..., capital ...`` (non-zero components only).
+
+    Args:
+        costs: summary.json's ``annual_cost``: component -> `summarise_metric` record.
+    """
+    parts = [
+        f"{name} {amount(record['mean'])}"
+        for name, record in costs.items()
+        if name != "total" and record["mean"] != 0.0
+    ]
+    total = amount(costs["total"]["mean"])
+    return f"annual cost {total} a year" + (f": {', '.join(parts)}" if parts else "")

@@ -114,6 +114,9 @@ class Network:
     )
     node_holding_cost: FloatArray = _array("(N,)", F8, "currency/unit/day", "holding cost")
     node_fixed_cost: FloatArray = _array("(N,)", F8, "currency/day", "fixed cost of the node")
+    node_capacity_cost: FloatArray = _array(
+        "(N,)", F8, "currency/(unit/day)/year", "cost of keeping a unit/day of capacity a year"
+    )
     node_strategic: BoolArray = _array("(N,)", B1, "flag", "strategic stockpile")
     node_demand_mean: FloatArray = _array("(N,)", F8, "units/day", "consumer mean demand; else 0")
     node_demand_cv: FloatArray = _array("(N,)", F8, "ratio", "coefficient of variation of demand")
@@ -152,6 +155,12 @@ class Network:
     lane_lead_time: IntArray = _array("(L,)", I4, "days", "lead time, >= 1")
     lane_capacity: FloatArray = _array("(L,)", F8, "units/day", "capacity; inf")
     lane_cost: FloatArray = _array("(L,)", F8, "currency/unit", "shipping cost")
+    lane_premium: FloatArray = _array(
+        "(L,)", F8, "currency/unit", "premium above the price on the contracted flow; 0"
+    )
+    lane_guarantee: FloatArray = _array(
+        "(L,)", F8, "units/day", "purchase guarantee, paid whether taken or not; 0"
+    )
     lane_share: FloatArray = _array(
         "(L,)", F8, "fraction", "sourcing share of the destination buffer's orders; 0 = alternate"
     )
@@ -228,6 +237,8 @@ class Network:
     sharing_trigger_days: float = 0.0
     sharing_floor_days: float = 0.0
     sharing_max_fraction: float = 0.0
+    capital_rate: float = 0.0  # share of the value of stock held paid per year (costs only)
+    sharing_cost_per_year: float = 0.0  # currency/year of the allied sharing pact (costs only)
 
     def __post_init__(self) -> None:
         sizes = {

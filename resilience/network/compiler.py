@@ -118,6 +118,8 @@ def compile_network(scenario: Scenario) -> Network:
     lane_lead: list[int] = []
     lane_capacity: list[float] = []
     lane_cost: list[float] = []
+    lane_premium: list[float] = []
+    lane_guarantee: list[float] = []
     lane_given_share: list[float | None] = []
     lane_detour_days: list[int] = []
     lane_detour_factor: list[float] = []
@@ -133,6 +135,8 @@ def compile_network(scenario: Scenario) -> Network:
         lane_lead.append(spec.lead_time_days)
         lane_capacity.append(math.inf if spec.capacity_per_day is None else spec.capacity_per_day)
         lane_cost.append(spec.cost_per_unit)
+        lane_premium.append(spec.premium_per_unit)
+        lane_guarantee.append(spec.guaranteed_per_day)
         lane_given_share.append(spec.share)
         lane_detour_days.append(-1 if spec.detour is None else spec.detour.extra_days)
         lane_detour_factor.append(-1.0 if spec.detour is None else spec.detour.capacity_factor)
@@ -159,6 +163,8 @@ def compile_network(scenario: Scenario) -> Network:
                     lane_lead.append(sharing.lead_time_days)
                     lane_capacity.append(math.inf)
                     lane_cost.append(0.0)
+                    lane_premium.append(0.0)
+                    lane_guarantee.append(0.0)
                     lane_given_share.append(None)
                     lane_detour_days.append(-1)
                     lane_detour_factor.append(-1.0)
@@ -350,6 +356,7 @@ def compile_network(scenario: Scenario) -> Network:
         node_capacity=f8([_capacity(node) for node in nodes]),
         node_holding_cost=f8([node.holding_cost for node in nodes]),
         node_fixed_cost=f8([node.fixed_cost_per_day for node in nodes]),
+        node_capacity_cost=f8([node.capacity_cost_per_year for node in nodes]),
         node_strategic=np.array([node.strategic for node in nodes], dtype=np.bool_),
         node_demand_mean=f8([node.demand.mean_per_day if node.demand else 0.0 for node in nodes]),
         node_demand_cv=f8([node.demand.cv if node.demand else 0.0 for node in nodes]),
@@ -376,6 +383,8 @@ def compile_network(scenario: Scenario) -> Network:
         lane_lead_time=i4(lane_lead),
         lane_capacity=f8(lane_capacity),
         lane_cost=f8(lane_cost),
+        lane_premium=f8(lane_premium),
+        lane_guarantee=f8(lane_guarantee),
         lane_share=f8(lane_share),
         lane_initial_flow=f8(lane_initial_flow),
         lane_switch_delay=i4(lane_switch_delay),
@@ -418,6 +427,8 @@ def compile_network(scenario: Scenario) -> Network:
         sharing_trigger_days=sharing.trigger_cover_days if sharing else 0.0,
         sharing_floor_days=sharing.donor_floor_days if sharing else 0.0,
         sharing_max_fraction=sharing.max_share_fraction if sharing else 0.0,
+        capital_rate=scenario.costs.capital_rate_per_year,
+        sharing_cost_per_year=sharing.cost_per_year if sharing else 0.0,
     )
 
 

@@ -29,7 +29,9 @@ from resilience.errors import OutputError
 
 __all__ = ["LOCK", "MARKER", "OutputDirectory", "OutputKind"]
 
-OutputKind = Literal["run", "trace", "compare", "sweep", "criticality", "sensitivity", "stress"]
+OutputKind = Literal[
+    "run", "trace", "compare", "sweep", "criticality", "sensitivity", "stress", "optimise"
+]
 
 MARKER = ".resilience"
 LOCK = ".lock"
@@ -59,6 +61,7 @@ _WRITTEN_BY: dict[OutputKind, frozenset[str]] = {
         {"manifest.json", "sensitivity.json", "indices.parquet", "points.parquet"}
     )
     | _VIEWS,
+    "optimise": frozenset({"manifest.json", "history.parquet", "optimise.json"}) | _VIEWS,
 }
 """The files each kind of output writes (besides the marker, the lock and temporary files)."""
 

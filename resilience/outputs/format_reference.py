@@ -27,6 +27,7 @@ from resilience.scenario.schema import (
     BomInput,
     Chokepoint,
     Commodity,
+    Costs,
     Country,
     Demand,
     DesSettings,
@@ -67,6 +68,7 @@ _TABLES: list[tuple[str, type[BaseModel]]] = [
     ("[policies]", Policies),
     ("[policies.stockpile_release]", StockpileRelease),
     ("[policies.allied_sharing]", AlliedSharing),
+    ("[costs]", Costs),
     ("[des] (SimPy engine)", DesSettings),
 ]
 

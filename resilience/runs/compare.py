@@ -3,8 +3,10 @@
 Every scenario runs with the base's seed and replications through the Monte Carlo kernel, so
 the same replication sees the same disruptions, hazards and demand in every scenario that has
 them (docs/model.md 4.1); `resilience.analysis.compare` turns the pairs into differences with
-intervals. With ``out``, the comparison is written as a directory: ``comparison.json`` (every
-difference), ``differences.parquet`` (the same as a tidy table) and, last, ``manifest.json``.
+intervals, and the network's annual cost by component (`resilience.analysis.costs`) into its
+difference. With ``out``, the comparison is written as a directory: ``comparison.json`` (every
+difference), ``differences.parquet`` (the same as a tidy table; the cost rows have no consumer
+and the statistic ``annual_cost.COMPONENT``) and, last, ``manifest.json``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from resilience.analysis.compare import ConsumerComparison, compare_consumer
+from resilience.analysis.compare import (
+    ConsumerComparison,
+    Difference,
+    compare_consumer,
+    cost_differences,
+)
+from resilience.analysis.costs import cost_components
 from resilience.engines.execution import Executor
 from resilience.errors import ResilienceError
 from resilience.outputs.directory import OutputDirectory
@@ -47,10 +55,16 @@ class AlternativeComparison:
     consumers: list[ConsumerComparison]
     only_in_base: list[str]
     only_in_alternative: list[str]
+    costs: tuple[Difference, ...] = ()  # annual cost by component, currency per year
+
+    def cost(self, component: str) -> Difference:
+        """The difference of one annual cost component (``total``, ``capital``, ...)."""
+        return next(d for d in self.costs if d.statistic == component)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "label": self.label,
+            "annual_cost": {d.statistic: dataclasses.asdict(d) for d in self.costs},
             "consumers": [consumer.to_dict() for consumer in self.consumers],
             "only_in_base": self.only_in_base,
             "only_in_alternative": self.only_in_alternative,
@@ -171,12 +185,19 @@ def _pair(label: str, base: RunResult, alternative: RunResult, seed: int) -> Alt
                 names=names,
             )
         )
+    costs = cost_differences(_costs(base), _costs(alternative))
     return AlternativeComparison(
         label,
         consumers,
         only_in_base=[c for c in base_rows if c not in alt_rows],
         only_in_alternative=[c for c in alt_rows if c not in base_rows],
+        costs=costs,
     )
+
+
+def _costs(result: RunResult) -> dict[str, Any]:
+    accumulator = result.accumulator
+    return cost_components(result.network, accumulator.consumer, accumulator.totals)
 
 
 def _consumer_rows(result: RunResult) -> dict[str, int]:
@@ -199,6 +220,13 @@ def _write(
         )
     }  # fmt: skip
     for alternative in comparison.alternatives:
+        for d in alternative.costs:  # network-wide rows: no consumer, statistic annual_cost.*
+            values = (
+                alternative.label, "", "", f"annual_cost.{d.statistic}", d.base, d.alternative,
+                d.difference, d.ci_low, d.ci_high, d.unpaired_low, d.unpaired_high, d.n,
+            )  # fmt: skip
+            for name, value in zip(rows, values, strict=True):
+                rows[name].append(value)
         for consumer in alternative.consumers:
             for d in consumer.differences:
                 values = (

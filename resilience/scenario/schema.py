@@ -26,6 +26,7 @@ __all__ = [
     "BomInput",
     "Chokepoint",
     "Commodity",
+    "Costs",
     "Country",
     "Demand",
     "DesSettings",
@@ -311,6 +312,13 @@ class Node(_Table):
     fixed_cost_per_day: NonNegative = Field(
         0.0, description="currency per day of keeping the node (a buffer's price)"
     )
+    capacity_cost_per_year: NonNegative = Field(
+        0.0,
+        description=(
+            "currency per year per unit/day of capacity_per_day: the annualised cost of "
+            "keeping reserved or domestic capacity, paid whether it is used or not"
+        ),
+    )
     strategic: bool = Field(
         False, description="storage only: a government stockpile, released by policy only"
     )
@@ -331,6 +339,10 @@ class Node(_Table):
             problems.append(f"a {self.kind} needs capacity_per_day")
         if self.kind == "consumer" and self.capacity_per_day is not None:
             problems.append("a consumer has no capacity_per_day (its demand is in [demand])")
+        if self.capacity_cost_per_year > 0 and self.capacity_per_day is None:
+            problems.append(
+                "capacity_cost_per_year needs capacity_per_day (the capacity it prices)"
+            )
         if self.inputs and self.kind != "processor":
             problems.append(f"only a processor has inputs, this node is a {self.kind}")
         if self.kind == "processor" and not self.inputs:
@@ -384,6 +396,21 @@ class Lane(_Table):
     lead_time_days: int = Field(ge=1, le=3650, description="days from shipping to arrival")
     capacity_per_day: Positive | None = Field(None, description="units/day (default: unbounded)")
     cost_per_unit: NonNegative = Field(0.0, description="shipping cost, currency per unit")
+    premium_per_unit: NonNegative = Field(
+        0.0,
+        description=(
+            "currency per unit above the commodity's price (a friend-shoring or second-source "
+            "premium), paid on the lane's contracted flow: its share of the destination's "
+            "reference rate, units/day (docs/analysis.md, Costs)"
+        ),
+    )
+    guaranteed_per_day: NonNegative = Field(
+        0.0,
+        description=(
+            "units/day the buyer guarantees to pay for at the commodity's price plus "
+            "premium_per_unit, whether it takes them or not (a purchase guarantee)"
+        ),
+    )
     chokepoints: list[Identifier] = Field(
         default_factory=list, description="chokepoint ids the route passes"
     )
@@ -549,6 +576,13 @@ class AlliedSharing(_Table):
         0.5, description="most of its stock above the floor a donor gives per day"
     )
     lead_time_days: int = Field(7, ge=1, le=365, description="days for shared stock to arrive")
+    cost_per_year: NonNegative = Field(
+        0.0,
+        description=(
+            "currency per year of keeping the pact ready (standby shipping, administration), "
+            "paid whether it is used or not"
+        ),
+    )
 
     @model_validator(mode="after")
     def _donors_are_never_recipients(self) -> AlliedSharing:
@@ -606,6 +640,18 @@ class Policies(_Table):
         return self
 
 
+class Costs(_Table):
+    """The ``[costs]`` table: the price of capital tied up in stock (docs/analysis.md, Costs)."""
+
+    capital_rate_per_year: Fraction = Field(
+        0.0,
+        description=(
+            "share of the value of stock held (price_per_unit x units) paid per year for the "
+            "capital it ties up, e.g. 0.05 for a 5% cost of funds"
+        ),
+    )
+
+
 class DesSettings(_Table):
     """The ``[des]`` table: options of the SimPy engine (docs/des.md); the kernel ignores it."""
 
@@ -639,6 +685,10 @@ class Scenario(_Table):
         default_factory=dict, description="background hazards"
     )
     policies: Policies = Field(default_factory=Policies, description="policies")
+    costs: Costs = Field(
+        default_factory=Costs,
+        description="cost of capital tied up in stock (capital_rate_per_year)",
+    )
     des: DesSettings | None = Field(
         None,
         description=(
