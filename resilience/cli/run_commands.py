@@ -31,9 +31,9 @@ from resilience.scenario.loader import LoadedScenario, load_scenario
 from resilience.scenario.schema import Scenario
 
 if TYPE_CHECKING:
-    from resilience.runs.runner import RunResult
+    from resilience.runs.runner import RunResult, RunSettings
 
-__all__ = ["plot", "report", "rerun", "run", "trace"]
+__all__ = ["plot", "report", "rerun", "resume", "run", "trace"]
 
 
 @click.command()
@@ -60,6 +60,12 @@ __all__ = ["plot", "report", "rerun", "run", "trace"]
     help="Replications per batch (default: sized for a few tenths of a second of work).",
 )
 @overwrite_option
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Finish the run interrupted in --out (Ctrl-C, kill, crash) from its checkpoint, with "
+    "the same arguments; the result is the one an uninterrupted run gives.",
+)
 @click.option("--bands", is_flag=True, help="Also summarise daily service bands (5/50/95%).")
 @click.option(
     "--engine",
@@ -82,14 +88,19 @@ def run(
     threads: int,
     batch_size: int | None,
     overwrite: bool,
+    resume: bool,
     bands: bool,
     engine: str,
     show_all: bool,
     as_json: bool,
 ) -> None:
     """Run FILE through an engine (the Monte Carlo kernel by default) and print the summary."""
-    from resilience.runs.runner import RunSettings, UnwrittenResultError, run_scenario
+    from resilience.runs.runner import RunSettings
 
+    if resume and out is None:
+        raise click.UsageError("--resume needs --out: the directory of the interrupted run")
+    if resume and overwrite:
+        raise click.UsageError("--overwrite and --resume contradict each other; choose one")
     loaded = load_scenario(file, overrides, overlays)
     if engine == "kernel" and _has_detail(loaded.scenario):
         click.echo(
@@ -108,17 +119,52 @@ def run(
         table_format="csv" if table_format == "csv" else "parquet",
         engine="des" if engine == "des" else "kernel",
         command_line=command_line(),
+        keep_rows=False,  # rows stream to --out (or a temporary directory): bounded memory
+        resume=resume,
     )
+    _run_and_show(loaded, settings, show_all=show_all, as_json=as_json)
+
+
+def _run_and_show(
+    loaded: LoadedScenario, settings: RunSettings, *, show_all: bool, as_json: bool
+) -> None:
+    """Run (or resume) with progress on stderr, then show the summary; say how to resume when
+    interrupted, and that a finished run is finished."""
+    from resilience.runs.checkpointing import AlreadyCompleteError
+    from resilience.runs.runner import UnwrittenResultError, run_scenario
+
     show = functools.partial(_show, loaded=loaded, show_all=show_all, as_json=as_json)
-    if engine == "kernel":
+    if settings.engine == "kernel":
         announce_compile()
     try:
         with LazyProgress() as progress:
             result = run_scenario(loaded, settings, progress=progress.update)
+    except AlreadyCompleteError as done:
+        click.echo(str(done), err=True)
+        return
     except UnwrittenResultError as error:
         show(error.result)  # the numbers were computed: show them anyway
         raise
+    except BaseException as error:
+        if (
+            settings.out is not None
+            and _resumable(settings.out)
+            and not isinstance(error, click.ClickException)
+        ):
+            click.echo(
+                f"the finished batches are checkpointed: `resilience resume {settings.out}` "
+                "finishes the run",
+                err=True,
+            )
+        raise
     show(result)
+
+
+def _resumable(out: Path) -> bool:
+    from resilience.outputs.checkpoint import CHECKPOINT
+    from resilience.outputs.directory import CHECKPOINT_DIR
+
+    return (out / CHECKPOINT_DIR / CHECKPOINT).is_file()
 
 
 def _show(result: RunResult, *, loaded: LoadedScenario, show_all: bool, as_json: bool) -> None:
@@ -170,6 +216,33 @@ def rerun(run_dir: Path, out: Path, overwrite: bool, show_all: bool, as_json: bo
         )
         raise click.exceptions.Exit(1)
     click.echo(f"reproduced {run_dir} bit for bit (summary.json and replications table)", err=True)
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    help="Threads running blocks of replications (default: all cores; results do not depend "
+    "on it).",
+)
+@all_option
+@json_option
+def resume(run_dir: Path, threads: int | None, show_all: bool, as_json: bool) -> None:
+    """Finish the run interrupted in RUN_DIR, with the arguments its checkpoint records.
+
+    The result is bit for bit the one the run would have given uninterrupted. A run that has
+    finished is left as it is (exit 0).
+    """
+    from resilience.runs.checkpointing import AlreadyCompleteError
+    from resilience.runs.resume import resume_settings
+
+    try:
+        loaded, settings = resume_settings(run_dir, threads=threads, command_line=command_line())
+    except AlreadyCompleteError as done:
+        click.echo(str(done), err=True)
+        return
+    _run_and_show(loaded, settings, show_all=show_all, as_json=as_json)
 
 
 def _has_detail(scenario: Scenario) -> bool:
