@@ -146,25 +146,30 @@ def _run_and_show(
         show(error.result)  # the numbers were computed: show them anyway
         raise
     except BaseException as error:
-        if (
-            settings.out is not None
-            and _resumable(settings.out)
-            and not isinstance(error, click.ClickException)
-        ):
-            click.echo(
-                f"the finished batches are checkpointed: `resilience resume {settings.out}` "
-                "finishes the run",
-                err=True,
-            )
+        # Ctrl-C or SIGTERM (which `main` raises as a BaseException), not an error of the run.
+        if not isinstance(error, Exception) or isinstance(error, click.exceptions.Abort):
+            _say_resumable(settings.out)
         raise
     show(result)
 
 
-def _resumable(out: Path) -> bool:
+def _say_resumable(out: Path | None) -> None:
+    """After an interruption, say how far the checkpoint got and how to finish the run."""
     from resilience.outputs.checkpoint import CHECKPOINT
     from resilience.outputs.directory import CHECKPOINT_DIR
 
-    return (out / CHECKPOINT_DIR / CHECKPOINT).is_file()
+    if out is None:
+        return
+    try:
+        record = json.loads((out / CHECKPOINT_DIR / CHECKPOINT).read_text(encoding="utf-8"))
+        done, total = int(record["done"]), int(record["identity"]["replications"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    click.echo(
+        f"checkpoint: {done:,} of {total:,} replications done; `resilience resume {out}` (or "
+        "the same command with --resume) finishes the run",
+        err=True,
+    )
 
 
 def _show(result: RunResult, *, loaded: LoadedScenario, show_all: bool, as_json: bool) -> None:

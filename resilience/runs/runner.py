@@ -275,7 +275,13 @@ class _StreamedRun:
 
     def run(self, started_at: str, started: float, progress: ProgressCallback | None) -> RunResult:
         settings, plan = self.settings, self.plan
-        started_at = self._start(started_at)
+        try:
+            started_at = self._start(started_at)
+        except OSError as error:
+            raise OutputError(
+                f"--out {self.out}: the run's checkpoint cannot be written "
+                f"({error.strerror or error}); nothing was run"
+            ) from None
         writer = ReplicationsWriter(plan.network, self.checkpoint.table, settings.table_format)
         accumulator = self.accumulator
         try:
@@ -304,6 +310,13 @@ class _StreamedRun:
             writer.abort()
             self.checkpoint.remove()  # the same replications would break it again
             raise
+        except OSError as error:  # a full disk, say: what is checkpointed can be resumed
+            writer.abort()
+            raise OutputError(
+                f"--out {self.out}: the run's rows or checkpoint could not be written "
+                f"({error.strerror or error}) after {accumulator.done} of {plan.replications} "
+                f"replications; once there is room, `resilience resume {self.out}` finishes it"
+            ) from None
         except BaseException:
             writer.abort()  # interrupted: the checkpoint stays, for --resume
             raise
