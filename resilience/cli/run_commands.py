@@ -95,12 +95,13 @@ def run(
     as_json: bool,
 ) -> None:
     """Run FILE through an engine (the Monte Carlo kernel by default) and print the summary."""
+    from resilience.errors import OutputError
     from resilience.runs.runner import RunSettings
 
     if resume and out is None:
-        raise click.UsageError("--resume needs --out: the directory of the interrupted run")
+        raise OutputError("--resume needs --out: the directory of the interrupted run")
     if resume and overwrite:
-        raise click.UsageError("--overwrite and --resume contradict each other; choose one")
+        raise OutputError("--overwrite and --resume contradict each other; choose one")
     loaded = load_scenario(file, overrides, overlays)
     if engine == "kernel" and _has_detail(loaded.scenario):
         click.echo(

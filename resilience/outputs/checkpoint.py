@@ -4,16 +4,20 @@ Layout, inside the run directory (docs/decisions.md, "Memory and resumable runs"
 
     .checkpoint/
         checkpoint.json        what was run, and how far it got (rewritten atomically)
+        scenario.json          where the scenario came from and the resolved scenario
         columns/               the outcomes so far, one raw float64 file per column
         bands.<done>.npy       the daily-service histograms at <done> replications (--bands)
         replications.partial   the replications table being written (rebuilt when resumed)
 
-``checkpoint.json`` holds the run's identity (the resolved scenario and its SHA-256, seed,
+``checkpoint.json`` holds the run's identity (the resolved scenario's SHA-256, seed,
 replications, batch size, engine, bands, table format, code revision), the rest of the settings
 (threads, the command line, the start time) and the progress: ``done`` replications in
 ``batches`` finished batches, and the histogram file for that count. It is rewritten after the
 column files have received a batch, so the files always hold at least ``done`` replications; a
-resumed run cuts them back to ``done``. The directory goes when the run's manifest is written.
+resumed run cuts them back to ``done``. ``scenario.json`` (the provenance a manifest records,
+resolved scenario included, a few hundred kB for a large network) is written once, so that the
+file rewritten after every batch stays small. The directory goes when the run's manifest is
+written.
 """
 
 from __future__ import annotations
@@ -31,9 +35,10 @@ from resilience.outputs.columns import ColumnFiles
 from resilience.outputs.directory import CHECKPOINT_DIR
 from resilience.outputs.rundir import atomic_write, write_json
 
-__all__ = ["CHECKPOINT", "CHECKPOINT_DIR", "FORMAT", "Checkpoint"]
+__all__ = ["CHECKPOINT", "CHECKPOINT_DIR", "FORMAT", "SCENARIO", "Checkpoint"]
 
 CHECKPOINT = "checkpoint.json"
+SCENARIO = "scenario.json"
 FORMAT = 1
 """Version of the checkpoint layout; a checkpoint of another version is not resumed."""
 
@@ -54,15 +59,17 @@ class Checkpoint:
     def exists(self) -> bool:
         return self.path.is_file()
 
-    def start(self, document: dict[str, Any]) -> None:
+    def start(self, document: dict[str, Any], provenance: dict[str, Any]) -> None:
         """Begin a new run's checkpoint (any old one is removed) at 0 replications.
 
         Args:
-            document: the run's ``identity`` and ``settings`` (JSON values).
+            document: the run's ``identity`` and settings (JSON values).
+            provenance: the scenario's files, overlays, overrides, resolved form and SHA-256.
         """
         self.remove()
         self.directory.mkdir()
         self.columns.create()
+        write_json(self.directory / SCENARIO, provenance)
         self._document = {"format": FORMAT, **document, "done": 0, "batches": 0, "bands": None}
         write_json(self.path, self._document)
 

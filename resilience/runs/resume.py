@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from resilience.outputs.checkpoint import CHECKPOINT
+from resilience.outputs.checkpoint import CHECKPOINT, SCENARIO
 from resilience.outputs.directory import CHECKPOINT_DIR
 from resilience.outputs.rundir import MANIFEST, RunDirectoryError
 from resilience.runs.checkpointing import AlreadyCompleteError
@@ -47,11 +47,14 @@ def resume_settings(
             f"{directory}: holds no checkpoint to resume from (not a run, or one stopped before "
             "its first batch); start it again with `resilience run ... --overwrite`"
         )
-    record = _read(where)
-    identity = record["identity"]
-    provenance = record["provenance"]
+    identity = _read(where, "identity")["identity"]
+    for key in ("replications", "seed", "batch_size", "bands", "table_format", "engine"):
+        if key not in identity:
+            raise RunDirectoryError(f"{where}: cannot be read as a checkpoint: no {key}")
+    scenario = where.with_name(SCENARIO)
+    provenance = _read(scenario, "resolved_scenario")
     files = tuple(Path(name) for name in provenance.get("scenario_files", ()))
-    loaded = scenario_from_manifest(where, provenance, files or None)
+    loaded = scenario_from_manifest(scenario, provenance, files or None)
     settings = RunSettings(
         replications=int(identity["replications"]),
         seed=int(identity["seed"]),
@@ -68,18 +71,12 @@ def resume_settings(
     return loaded, settings
 
 
-def _read(where: Path) -> dict[str, Any]:
+def _read(where: Path, key: str) -> dict[str, Any]:
+    """A JSON object from ``where`` that has ``key``."""
     try:
         record = json.loads(where.read_text(encoding="utf-8"))
-        if not isinstance(record, dict):
-            raise ValueError("not a JSON object")
-        for key in ("identity", "provenance"):
-            if not isinstance(record.get(key), dict):
-                raise ValueError(f"no {key}")
-        identity = record["identity"]
-        for key in ("replications", "seed", "batch_size", "bands", "table_format", "engine"):
-            if key not in identity:
-                raise ValueError(f"identity has no {key}")
     except (OSError, ValueError) as error:
         raise RunDirectoryError(f"{where}: cannot be read as a checkpoint: {error}") from None
+    if not isinstance(record, dict) or not isinstance(record.get(key), dict):
+        raise RunDirectoryError(f"{where}: cannot be read as a checkpoint: no {key}")
     return record

@@ -384,8 +384,8 @@ class _StreamedRun:
                 "started": started_at,
                 "threads": self.plan.threads,
                 "command_line": list(self.settings.command_line),
-                "provenance": scenario_provenance(self.loaded),
-            }
+            },
+            scenario_provenance(self.loaded),
         )
         return started_at
 
