@@ -126,7 +126,7 @@ def _append(path: Path, values: FloatArray) -> None:
     consumers appends to thousands of files per batch."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND)
     try:
-        data = memoryview(values).cast("B")
+        data = memoryview(values.data).cast("B")
         while data:
             data = data[os.write(fd, data) :]
     finally:
