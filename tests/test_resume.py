@@ -60,14 +60,27 @@ def wait_for_batches(out: Path, batches: int, process: subprocess.Popen[str]) ->
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The reference: the same run, never stopped."""
-    out = tmp_path_factory.mktemp("reference") / "run"
-    result = resilience("run", *RUN, "--out", str(out), cwd=out.parent)
+    return _reference(tmp_path_factory, ())
+
+
+BANDS_CSV = ("--bands", "--format", "csv")
+"""The other kind of run: daily bands (a histogram in the checkpoint) and a CSV table."""
+
+
+@pytest.fixture(scope="module")
+def uninterrupted_bands_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _reference(tmp_path_factory, BANDS_CSV)
+
+
+def _reference(factory: pytest.TempPathFactory, extra: tuple[str, ...]) -> Path:
+    out = factory.mktemp("reference") / "run"
+    result = resilience("run", *RUN, *extra, "--out", str(out), cwd=out.parent)
     assert result.returncode == 0, result.stderr
     return out
 
 
-def assert_same_results(out: Path, reference: Path) -> None:
-    for name in RESULTS:
+def assert_same_results(out: Path, reference: Path, results: tuple[str, ...] = RESULTS) -> None:
+    for name in results:
         assert (out / name).read_bytes() == (reference / name).read_bytes(), name
     assert not (out / CHECKPOINT_DIR).exists()  # a finished run keeps no checkpoint
     manifest = json.loads((out / "manifest.json").read_text())
@@ -96,6 +109,25 @@ def test_a_run_killed_at_a_random_batch_resumes_bit_for_bit(
     done = json.loads((out / "manifest.json").read_text())["resumed"][0]["done"]
     assert done >= k * 64
     assert done % 64 == 0
+
+
+def test_a_run_with_bands_and_csv_killed_at_a_random_batch_resumes_bit_for_bit(
+    tmp_path: Path, uninterrupted_bands_csv: Path
+) -> None:
+    """As above with --bands (the histogram is checkpointed at most every 2 s, so the resumed
+    run redoes some batches) and --format csv; k drawn with seed 13."""
+    k = int(np.random.default_rng(13).integers(10, BATCHES // 2))
+    out = tmp_path / "run"
+    process = start("run", *RUN, *BANDS_CSV, "--out", str(out), cwd=tmp_path)
+    wait_for_batches(out, k, process)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    assert not (out / "manifest.json").exists()
+    resumed = resilience("resume", str(out), cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert_same_results(out, uninterrupted_bands_csv, ("summary.json", "replications.csv"))
+    summary = json.loads((out / "summary.json").read_text())
+    assert len(summary["consumers"][0]["daily_service_bands"]["p50"]) == 365
 
 
 def test_ctrl_c_then_the_same_command_with_resume(tmp_path: Path, uninterrupted: Path) -> None:
