@@ -280,3 +280,9 @@ def test_row_groups_do_not_depend_on_batches(
         np.testing.assert_array_equal(table[name].to_numpy(), expected[name].to_numpy())
     n_rows = 300 * len(network.consumers)
     assert pq.ParquetFile(tmp_path / "b7.parquet").metadata.num_row_groups == -(-n_rows // 100)
+
+
+def test_an_interrupted_run_is_not_read_as_a_result(interrupted: Path) -> None:
+    """`report` (like `plot` and `rerun`) refuses it and says how to finish it."""
+    result = resilience("report", str(interrupted), cwd=interrupted.parent)
+    refused(result, "holds an incomplete run", f"`resilience resume {interrupted}` finishes it")

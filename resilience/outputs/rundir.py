@@ -24,6 +24,7 @@ from typing import Any, Literal
 import numpy as np
 
 from resilience.errors import ResilienceError
+from resilience.outputs.directory import CHECKPOINT_DIR
 
 __all__ = [
     "MANIFEST",
@@ -167,9 +168,14 @@ def open_output(directory: Path) -> Output:
     manifest = directory / MANIFEST
     if not manifest.exists():
         if (directory / ".resilience").exists():
+            again = (
+                f"`resilience resume {directory}` finishes it"
+                if (directory / CHECKPOINT_DIR / "checkpoint.json").is_file()
+                else "run it again"
+            )
             raise RunDirectoryError(
                 f"{directory}: holds an incomplete run (no {MANIFEST}: it was interrupted or "
-                "failed); run it again"
+                f"failed); {again}"
             )
         raise RunDirectoryError(f"{directory}: is not a run directory (no {MANIFEST})")
     try:
