@@ -186,7 +186,8 @@ def test_resuming_on_other_code_is_refused(interrupted: Path) -> None:
     path.write_text(json.dumps(record))
     for command in (("run", *RUN, "--out", str(interrupted), "--resume"),
                     ("resume", str(interrupted))):  # fmt: skip
-        refused(resilience(*command, cwd=interrupted.parent), "code revision: 0.0.1")
+        refused(resilience(*command, cwd=interrupted.parent), "code revision: 0.0.1",
+                "resume it with the code that started it")  # fmt: skip
 
 
 def test_a_finished_run_is_already_complete(tmp_path: Path) -> None:

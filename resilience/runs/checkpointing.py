@@ -75,9 +75,16 @@ def check_identity(recorded: dict[str, Any], wanted: dict[str, Any], where: Path
         if recorded.get(key) != wanted.get(key)
     ]
     if differences:
+        settings_differ = any(
+            recorded.get(key) != wanted.get(key) for key in IDENTITY_KEYS if key != "code"
+        )
+        remedy = (
+            "resume it with its own arguments (`resilience resume DIR` reads them from the "
+            "checkpoint)"
+            if settings_differ
+            else "resume it with the code that started it"
+        )
         raise ResumeMismatchError(
             f"{where}: holds a run made with other settings, so it cannot be resumed by this "
-            f"one ({'; '.join(differences)}); resume it with its own arguments "
-            "(`resilience resume DIR` reads them from the checkpoint), or start again with "
-            "--overwrite"
+            f"one ({'; '.join(differences)}); {remedy}, or start again with --overwrite"
         )
