@@ -4,8 +4,9 @@ The benchmarks report how much faster the Numba kernel (kernels/) is than "good 
 module is that NumPy, cut down to the mechanisms the benchmark reference network uses
 (benchmarks/bench_kernel.py, resilience/scenario/synthetic.py with hazards and a chokepoint
 closure): node hazards and scenario node or chokepoint disruptions, chokepoint detours,
-switching to alternate sources, pro-rata allocation, production with inputs, order-up-to
-ordering, constant demand and capped buffers. It refuses any other network (`supported`), and is
+switching to alternate sources, pro-rata allocation (by baseline share or by request),
+production with inputs, order-up-to ordering (adaptive or fixed targets), constant demand and
+capped buffers. It refuses any other network (`supported`), and is
 a comparator, not an oracle: the kernel and the plain-Python reference remain the model's
 implementations of record, and tests/test_numpy_baseline.py keeps this one equal to the kernel
 on the reference network.
@@ -228,11 +229,15 @@ class _Run:
         self.capped_rows = np.flatnonzero(~unbounded)
         self.capped_into = _Scatter(self.group_of[self.capped_rows])
         self.capped_cap = net.lane_capacity[self.group_lanes[self.capped_rows], None]
+        self.group_cap = net.lane_capacity[self.group_lanes][:, None]
+        self.group_flow = net.lane_initial_flow[self.group_lanes][:, None]
         # Suppliers: their outbound normal lanes, allocated pro-rata.
         self.supplier_lanes, self.supplier_of, self.into_supplier = _members(
             tables.supplier_ptr, tables.supplier_lanes
         )
         self.supplier_storage = (net.node_kind[tables.supplier_nodes] == STORAGE)[:, None]
+        self.supplier_flow = net.lane_initial_flow[self.supplier_lanes][:, None]
+        self.supplier_spot = ~(self.supplier_flow > 0.0)
 
         # ---- state (section 2.6) ------------------------------------------------------------
         self.stock = np.repeat(net.buffer_initial[:, None], W, axis=1)
@@ -281,6 +286,9 @@ class _Run:
         self.t_first = np.full((R, W), -1, dtype=np.int64)
         self.t_low = np.full((R, W), -1, dtype=np.int64)
         self.t_rec = np.full((R, W), -1, dtype=np.int64)
+        self.recovered = np.zeros((R, W), dtype=np.bool_)
+        self.spells = np.zeros((R, W))
+        self.short_yesterday = np.zeros((R, W), dtype=np.bool_)
         self.onset = np.zeros((R, W), dtype=np.int64)
         self.delivered = np.zeros((L, W))  # phase 2, before clipping (procurement)
         self.shipped = np.zeros((L, W))
@@ -468,16 +476,23 @@ class _Run:
         service = np.where(positive, (demand - short) / demand, 1.0)
         short_day = short > SHORT_DAY_TOLERANCE * np.maximum(1.0, demand)
         self.m_days_short += short_day
+        self.spells += short_day & ~self.short_yesterday
+        self.short_yesterday = short_day
         new = short_day & (self.t_first < 0)
         if new.any():
             self.t_first[new] = t
             self.onset[new] = self._onset(t, *np.nonzero(new))
-        started = self.t_first >= 0
+        # Recovery (section 7.1): after t_low, the first day of a run of days at or above the
+        # threshold that lasts the window; a low day breaks the run.
+        watching = (self.t_first >= 0) & ~self.recovered
         threshold = self.net.recovery_threshold
-        low = started & (self.t_low < 0) & (service < threshold)
-        recovered = started & (self.t_low >= 0) & (self.t_rec < 0) & (service >= threshold)
-        self.t_low[low] = t
-        self.t_rec[recovered] = t
+        after_low = watching & (self.t_low >= 0)
+        self.t_low[watching & (self.t_low < 0) & (service < threshold)] = t
+        self.t_rec[after_low & (service < threshold)] = -1
+        good = after_low & (service >= threshold)
+        self.t_rec[good & (self.t_rec < 0)] = t
+        window = self.net.recovery_window_days
+        self.recovered |= good & (t - self.t_rec + 1 >= window)
 
     def _onset(self, t: int, rows: IntArray, cols: IntArray) -> IntArray:
         """Section 7.1: onsets of the shortfalls that start today, per (consumer, replication)."""
@@ -509,6 +524,22 @@ class _Run:
         self.into_group.add(position, self.transit[self.group_lanes])
         self.position[buffers] = position
         target = self.net.buffer_target[buffers, None]
+        if self.net.adaptive_ordering:
+            # The pipeline part of the target follows today's detours (no licensing delays or
+            # surges on this network): X_b = sum_l s_l E_l x_l F_l / den_l in group order.
+            days = np.zeros((self.L, self.W))
+            if len(self.touched):
+                x, factor = self.x_touched, self.factor_touched
+                extra = self.extra_touched
+                den = (1.0 - x) + x * factor
+                detoured = (x != 0.0) & (extra != 0) & (den > 0.0)
+                share = np.divide(x * factor, den, out=np.zeros_like(x), where=detoured)
+                days[self.touched] = np.where(detoured, extra * share, 0.0)
+            shift = np.zeros_like(position)
+            self.into_group.add(shift, self.group_share * days[self.group_lanes])
+            rate = self.net.buffer_reference_rate[buffers, None]
+            # T_b + r_b ((m - 1) P_b + m X_b) with no surge (m = 1) is T_b + r_b X_b exactly.
+            target = np.where(shift == 0.0, target, target + rate * shift)
         self.order[buffers] = np.maximum(0.0, target - position)
 
     def phase6a_allocation(self) -> None:
@@ -547,14 +578,12 @@ class _Run:
                 base - impaired,
                 np.where(receives & (handed > 0.0), base + gain, base),
             )
-        # Requests through each lane (through-capacity, section 5.1).
+        # Requests through each lane (through-capacity, section 5.1): min(y, K) undisrupted,
+        # at most phi times the undisrupted flow when disrupted.
         order_share = self.order[self.group_buffer] * share
         phi = self.phi[lanes]
-        request = phi * order_share
-        rows = self.capped_rows
-        if len(rows):
-            request[rows] = np.minimum(order_share[rows], self.capped_cap * phi[rows])
-        self.request[lanes] = request
+        limit = np.where(phi < 1.0, phi * self.group_flow, self.group_cap)
+        self.request[lanes] = np.minimum(order_share, limit)
 
         # Allocation: each supplier's available stock against the sum of its requests.
         nodes = tb.supplier_nodes
@@ -565,8 +594,57 @@ class _Run:
         request = self.request[self.supplier_lanes]
         total = np.zeros_like(available)
         self.into_supplier.add(total, request)
-        scale = np.where(total <= available, 1.0, available / total)
-        self.filled[self.supplier_lanes] = request * scale[self.supplier_of]
+        if not self.net.allocation_by_share:
+            scale = np.where(total <= available, 1.0, available / total)
+            self.filled[self.supplier_lanes] = request * scale[self.supplier_of]
+            return
+        short = total > available
+        fill = np.where(short[self.supplier_of], 0.0, request)
+        if short.any():
+            fill = self._split_by_share(request, available, short, fill)
+        self.filled[self.supplier_lanes] = fill
+
+    def _split_by_share(
+        self, request: FloatArray, available: FloatArray, short: np.ndarray, fill: FloatArray
+    ) -> FloatArray:
+        """Water-filling by undisrupted flow at the ``short`` (supplier, replication) items, as
+        `kernels.ordering.split_by_share`; ``request`` and ``fill`` are per supplier lane."""
+        of, flow, spot = self.supplier_of, self.supplier_flow, self.supplier_spot
+        into = self.into_supplier
+        remaining = np.where(short, available, 0.0)
+        pending = short[of] & (request > 0.0) & ~spot
+        while pending.any():
+            weight = np.zeros_like(remaining)
+            into.add(weight, np.where(pending, flow, 0.0))
+            entitled = np.divide(
+                remaining[of] * flow, weight[of], out=np.zeros_like(request), where=pending
+            )
+            met = pending & (request <= entitled)
+            n_met = np.zeros(remaining.shape, dtype=np.int64)
+            into.add(n_met, met)
+            none_met = pending & (n_met[of] == 0)
+            fill = np.where(none_met, entitled, fill)
+            fill = np.where(met, request, fill)
+            # remaining = max(0, remaining - request) per met lane, in lane order
+            for items, rows in into.rounds:
+                taken = np.where(met[items], request[items], 0.0)
+                remaining[rows] = np.where(
+                    met[items], np.maximum(0.0, remaining[rows] - taken), remaining[rows]
+                )
+            exhausted = np.zeros(remaining.shape, dtype=np.bool_)
+            into.add(exhausted, none_met)
+            remaining = np.where(exhausted, 0.0, remaining)
+            pending = pending & ~met & ~none_met
+        if spot.any():
+            spot_total = np.zeros_like(remaining)
+            into.add(spot_total, np.where(spot & short[of], request, 0.0))
+            fits = spot_total[of] <= remaining[of]
+            spread = np.divide(
+                request * remaining[of], spot_total[of], out=np.zeros_like(request),
+                where=spot_total[of] > 0.0,
+            )  # fmt: skip
+            fill = np.where(spot & short[of], np.where(fits, request, spread), fill)
+        return fill
 
     def phase7_shipping(self, t: int) -> None:
         """Section 5.8: fills leave their supplier and enter the pipeline, direct or detoured."""
@@ -630,6 +708,7 @@ class _Run:
             "procurement_cost": procurement,
             "shipping_cost": shipping,
             "holding_cost": holding_rate[self.consumers] * self.stock_days[self.consumers],
+            "spells": self.spells,
         }
         consumer = np.zeros((W, R, N_CONSUMER_METRICS))
         for name, values in columns.items():

@@ -83,10 +83,11 @@ CONSUMER_METRICS: tuple[str, ...] = (
     "procurement_cost",  # currency
     "shipping_cost",  # currency, lanes into the consumer
     "holding_cost",  # currency, the consumer's own stock
+    "spells",  # spells of shortage: maximal runs of consecutive short days
 )
 DEMAND, SERVED, SHORTFALL, FILL_RATE, DAYS_SHORT, PEAK_SHORTFALL = 0, 1, 2, 3, 4, 5
-TTS, TTR, CENSORED, LOSS_AREA, PROCUREMENT_COST, SHIPPING_COST, HOLDING_COST = (
-    6, 7, 8, 9, 10, 11, 12,
+TTS, TTR, CENSORED, LOSS_AREA, PROCUREMENT_COST, SHIPPING_COST, HOLDING_COST, SPELLS = (
+    6, 7, 8, 9, 10, 11, 12, 13,
 )  # fmt: skip
 N_CONSUMER_METRICS = len(CONSUMER_METRICS)
 
@@ -126,7 +127,7 @@ def _check() -> None:
                             "peak_shortfall": PEAK_SHORTFALL, "tts": TTS, "ttr": TTR,
                             "censored": CENSORED, "loss_area": LOSS_AREA,
                             "procurement_cost": PROCUREMENT_COST, "shipping_cost": SHIPPING_COST,
-                            "holding_cost": HOLDING_COST}),
+                            "holding_cost": HOLDING_COST, "spells": SPELLS}),
         (NETWORK_METRICS, {"shipping_cost_total": SHIPPING_COST_TOTAL,
                            "holding_cost_total": HOLDING_COST_TOTAL,
                            "fixed_cost_total": FIXED_COST_TOTAL}),

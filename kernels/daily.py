@@ -19,7 +19,7 @@ day 0                 flows.warm_start,                Stocks (stock, pipelines)
 2 arrivals            flows.arrivals                   Stocks, Metrics (procurement, lost)
 3 production          flows.production                 Stocks, Metrics (produced, inputs)
 4 demand              metrics.demand                   Stocks, Metrics, Outputs.daily
-5 ordering            ordering.ordering                Stocks (position, order)
+5 ordering            ordering.ordering                Stocks (position, target, order)
 6a allocation         ordering.allocation              Stocks (request, filled, toward)
 6b/6c policies        policies.release_and_sharing     Stocks (request, filled)
 7 shipping            flows.shipping                   Stocks (pipelines), Metrics (shipping)
@@ -83,7 +83,7 @@ def _simulate_block(blk: Block, net: NetworkArrays, tab: Tables, out: Outputs) -
         arrivals(net, tab, fac, sto, met)
         production(net, fac, sto, met, scr)
         demand(blk, net, tab, occ, fac, sto, met, scr, out, t)
-        ordering(net, tab, sto)
+        ordering(net, tab, fac, sto, scr)
         allocation(net, tab, fac, sto, scr)
         release_and_sharing(net, tab, fac, sto)
         shipping(net, tab, fac, sto, met, t)
@@ -97,6 +97,7 @@ def simulate(
     seed: np.uint64,
     horizon: int,
     threshold: float,
+    window: int,
     net: NetworkArrays,
     tab: Tables,
     out: Outputs,
@@ -116,6 +117,7 @@ def simulate(
         seed: the run's seed.
         horizon: days to simulate.
         threshold: recovery threshold of section 7.1 (a service fraction).
+        window: days service must stay at or above the threshold to count as recovered.
         net: the Network arrays (`kernels.records.NetworkArrays`).
         tab: the derived index tables (`kernels.records.Tables`).
         out: the output arrays (`kernels.records.Outputs`), written in place.
@@ -131,5 +133,6 @@ def simulate(
             np.uint64(seed),
             horizon,
             float(threshold),
+            int(window),
         )
         _simulate_block(blk, net, tab, out)

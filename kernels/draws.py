@@ -3,7 +3,8 @@
 Scalar compiled helpers, callable from kernels and from Python alike (the plain-Python engines
 call them through `resilience.model.timeline`, so the arithmetic exists once):
 
-- `round_days`: a draw in days to whole days.
+- `round_days`: a draw in days to whole days; `round_duration`: the same for a duration, where a
+  positive draw is at least one day.
 - `standard_normal`: Box-Muller from two uniforms.
 - `distribution_value`: a value of a distribution row of the Network's distribution table from
   its slot pair's two uniforms.
@@ -28,7 +29,7 @@ from kernels.codes import (
 )
 from kernels.rng import uniform
 
-__all__ = ["distribution_value", "draw_days", "round_days", "standard_normal"]
+__all__ = ["distribution_value", "draw_days", "round_days", "round_duration", "standard_normal"]
 
 
 @jit
@@ -42,6 +43,14 @@ def round_days(x: float) -> int:
         return MAX_DRAWN_DAYS
     value = math.floor(x + 0.5)
     return int(value) if value > 0.0 else 0
+
+
+@jit
+def round_duration(x: float) -> int:
+    """A drawn duration in whole days: `round_days`, except that a positive draw is at least one
+    day (docs/model.md 4.3), so that a short outage is never rounded away."""
+    days = round_days(x)
+    return 1 if days == 0 and x > 0.0 else days
 
 
 @jit

@@ -18,7 +18,8 @@ from kernels.records import Factors, Metrics, NetworkArrays, Scratch, Stocks, Ta
 @jit_phase
 def warm_start(net: NetworkArrays, tab: Tables, sto: Stocks) -> None:
     """Day 0 (section 2.6): every buffer holds its initial stock and every lane carries its
-    initial flow (units/day) on each of its lead-time days, in ``stock``, ``pipe`` and ``transit``.
+    initial flow (units/day) on each of its lead-time days, in ``stock``, ``pipe`` and ``transit``;
+    every buffer's order-up-to position ``target`` starts at its undisrupted ``T_b``.
     """
     W = sto.stock.shape[1]
     pipe_ptr = tab.pipe_ptr
@@ -26,6 +27,7 @@ def warm_start(net: NetworkArrays, tab: Tables, sto: Stocks) -> None:
     for b in range(net.buffer_node.shape[0]):
         for w in range(W):
             sto.stock[b, w] = net.buffer_initial[b]
+            sto.target[b, w] = net.buffer_target[b]
     for lane in range(net.lane_from.shape[0]):
         flow = net.lane_initial_flow[lane]
         if flow > 0.0:

@@ -2,9 +2,9 @@
 
 `demand` serves each consumer's (surged, lognormal) demand from stock and keeps the `Metrics`
 sums: demand and served (units), days short, peak shortfall (units/day), loss area
-(service-days), and the first-short/low/recovered days that give TTS and TTR. `holding` adds the
-day's holding costs (currency). `write_outputs` writes a block's rows of the `Outputs` record in
-the column order of `kernels.codes`.
+(service-days), spells of shortage, and the first-short/low/recovered days that give TTS and
+TTR. `holding` adds the day's holding costs (currency). `write_outputs` writes a block's rows of
+the `Outputs` record in the column order of `kernels.codes`.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from kernels.codes import (
     SHIPPING_COST_TOTAL,
     SHORT_DAY_TOLERANCE,
     SHORTFALL,
+    SPELLS,
     TTR,
     TTS,
 )
@@ -134,6 +135,9 @@ def demand(
     t_first = met.t_first
     t_low = met.t_low
     t_rec = met.t_rec
+    recovered = met.recovered
+    spells = met.spells
+    short_yesterday = met.short_yesterday
     scratch_a = scr.a
     scratch_b = scr.b
     out_daily = out.daily
@@ -143,6 +147,7 @@ def demand(
     rep0 = blk.rep0
     seed = blk.seed
     threshold = blk.threshold
+    window = blk.window
     W = sto.stock.shape[1]
     for r in range(R):
         n = consumers[r]
@@ -177,8 +182,9 @@ def demand(
             m_area[r, w] += 1.0 - service
             scratch_a[w] = demand
             scratch_b[w] = short
-            recovering = t_first[r, w] >= 0 and t_rec[r, w] < 0
-            watch |= recovering or short > SHORT_DAY_TOLERANCE * max(1.0, demand)
+            recovering = t_first[r, w] >= 0 and not recovered[r, w]
+            is_short = short > SHORT_DAY_TOLERANCE * max(1.0, demand)
+            watch |= recovering or is_short or short_yesterday[r, w]
         if record_daily:
             for w in range(n_active):
                 demand = scratch_a[w]
@@ -192,17 +198,26 @@ def demand(
             short = scratch_b[w]
             served = demand - short
             service = served / demand if demand > 0.0 else 1.0
-            if short > SHORT_DAY_TOLERANCE * max(1.0, demand):
+            is_short = short > SHORT_DAY_TOLERANCE * max(1.0, demand)
+            if is_short:
                 m_days_short[r, w] += 1.0
+                spells[r, w] += 0.0 if short_yesterday[r, w] else 1.0
                 if t_first[r, w] < 0:
                     t_first[r, w] = t
                     onset[r, w] = _onset(net, tab, occ, t, r, w)
-            if t_first[r, w] >= 0:
-                if t_low[r, w] < 0:
-                    if service < threshold:
-                        t_low[r, w] = t
-                elif t_rec[r, w] < 0 and service >= threshold:
+            short_yesterday[r, w] = is_short
+            if t_first[r, w] < 0 or recovered[r, w]:
+                continue
+            if t_low[r, w] < 0:
+                if service < threshold:
+                    t_low[r, w] = t
+            elif service < threshold:
+                t_rec[r, w] = -1  # the run of good days is broken: not recovered yet
+            else:
+                if t_rec[r, w] < 0:
                     t_rec[r, w] = t
+                # Recovered once service has held for the window (section 7.1).
+                recovered[r, w] = t - t_rec[r, w] + 1 >= window
 
 
 @jit_phase
@@ -258,6 +273,7 @@ def write_outputs(
     m_demand, m_served, m_days_short, m_peak = met.demand, met.served, met.days_short, met.peak
     m_area, m_proc, m_ship, m_hold = met.area, met.procurement, met.shipping, met.holding
     t_first, t_low, t_rec, onset = met.t_first, met.t_low, met.t_rec, met.onset
+    spells = met.spells
     ship_total, hold_total = met.ship_total, met.hold_total
     produced, consumed, used_inputs, lost = met.produced, met.consumed, met.used_inputs, met.lost
     out_consumer, out_network, out_conservation = out.consumer, out.network, out.conservation
@@ -276,6 +292,7 @@ def write_outputs(
             out_consumer[row, r, PROCUREMENT_COST] = m_proc[r, w]
             out_consumer[row, r, SHIPPING_COST] = m_ship[r, w]
             out_consumer[row, r, HOLDING_COST] = m_hold[r, w]
+            out_consumer[row, r, SPELLS] = spells[r, w]
             out_consumer[row, r, CENSORED] = 0.0
             first = t_first[r, w]
             if first < 0:
@@ -283,6 +300,7 @@ def write_outputs(
                 out_consumer[row, r, TTR] = math.nan
             else:
                 out_consumer[row, r, TTS] = first - onset[r, w]
+                # t_rec >= 0 after t_low: service held for the window or to the horizon's end.
                 if t_low[r, w] < 0:
                     out_consumer[row, r, TTR] = first + 1 - onset[r, w]
                 elif t_rec[r, w] < 0:

@@ -1,59 +1,193 @@
 """Ordering (phase 5) and normal allocation (phase 6a), docs/model.md 5.5-5.6.
 
-`ordering` writes each ordering buffer's inventory position and order-up-to order (B, W, units).
-`allocation` turns orders into lane requests (L, W, units/day) by the sourcing shares, moved to
-alternates after a lane's switching delay, then fills them at each supplier: pro-rata within a
-rank, ranks in priority order, writing ``filled`` (L, W) and ``toward`` (B, W).
+`ordering` writes each ordering buffer's inventory position, today's order-up-to position
+(adaptive: it follows detours, licensing delays and surges) and order-up-to order (B, W,
+units). `allocation` turns orders into lane requests (L, W, units/day) by the sourcing shares,
+moved to alternates after a lane's switching delay and capped by through-capacity, then fills
+them at each supplier: ranks in priority order, pro rata within a rank by baseline share or by
+request, writing ``filled`` (L, W) and ``toward`` (B, W).
 """
 
 from __future__ import annotations
 
 import math
 
-from kernels._jit import jit_phase
+import numpy as np
+
+from kernels._jit import jit, jit_phase
 from kernels.codes import STORAGE
 from kernels.records import Factors, NetworkArrays, Scratch, Stocks, Tables
 
 
+@jit
+def extra_lead_days(x: float, extra: int, factor: float, lic: int) -> float:
+    """Days beyond its lead time a shipment leaving today takes on average (section 5.5): the
+    licensing delay plus the detour's extra days times the part that takes the detour."""
+    den = (1.0 - x) + x * factor
+    if x == 0.0 or extra == 0 or not den > 0.0:
+        return float(lic)
+    return lic + extra * (x * factor / den)
+
+
 @jit_phase
-def ordering(net: NetworkArrays, tab: Tables, sto: Stocks) -> None:
-    """Phase 5: inventory positions over every inbound lane and order-up-to orders (section 5.5)."""
+def ordering(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, scr: Scratch) -> None:
+    """Phase 5: inventory positions over every inbound lane, today's order-up-to positions and
+    the orders (section 5.5). ``scr.a`` holds a buffer's extra pipeline days ``X_b`` per
+    replication while it is computed."""
     buffer_target = net.buffer_target
+    buffer_reference_rate = net.buffer_reference_rate
+    buffer_pipeline_days = net.buffer_pipeline_days
     lane_buffer = net.lane_buffer
+    lane_share = net.lane_share
+    adaptive = net.adaptive_ordering > 0.0
+    n_nodes = net.node_kind.shape[0]
+    consumer_of_node = tab.consumer_of_node
     group_lanes = tab.group_lanes
     group_ptr = tab.group_ptr
     order_buffers = tab.order_buffers
     release_lanes = tab.release_lanes
     sharing_lanes = tab.sharing_lanes
+    detour_factor = fac.detour_factor
+    extra = fac.extra
+    lane_touched = fac.lane_touched
+    lic = fac.lic
+    surge = fac.surge
+    x_lane = fac.x_lane
     order = sto.order
     position = sto.position
     stock = sto.stock
+    target_now = sto.target
     transit = sto.transit
+    extra_days = scr.a
     W = sto.stock.shape[1]
     for i in range(order_buffers.shape[0]):
         b = order_buffers[i]
         target = buffer_target[b]
+        j0 = group_ptr[i]
+        j1 = group_ptr[i + 1]
         for w in range(W):
             position[b, w] = stock[b, w]
-        for j in range(group_ptr[i], group_ptr[i + 1]):
+        for j in range(j0, j1):
             lane = group_lanes[j]
             for w in range(W):
                 position[b, w] += transit[lane, w]
-        for w in range(W):
-            order[b, w] = max(0.0, target - position[b, w])
+        r = consumer_of_node[b] if b < n_nodes else -1
+        shifted = adaptive and r >= 0  # a consumer's target follows its surge
+        if adaptive:
+            for w in range(W):
+                extra_days[w] = 0.0
+            # X_b = sum_l s_l * extra_lead_days_l; an untouched lane (no closure, no licensing
+            # delay in any replication) adds 0.
+            for j in range(j0, j1):
+                lane = group_lanes[j]
+                if not lane_touched[lane]:
+                    continue
+                shifted = True
+                share = lane_share[lane]
+                for w in range(W):
+                    extra_days[w] += share * extra_lead_days(
+                        x_lane[lane, w], extra[lane, w], detour_factor[lane, w], lic[lane, w]
+                    )
+        if shifted:
+            rate = buffer_reference_rate[b]
+            pipeline = buffer_pipeline_days[b]
+            for w in range(W):
+                m = surge[r, w] if r >= 0 else 1.0
+                x_b = extra_days[w]
+                t_b = target
+                if not (m == 1.0 and x_b == 0.0):
+                    t_b = target + rate * ((m - 1.0) * pipeline + m * x_b)
+                target_now[b, w] = t_b
+                order[b, w] = max(0.0, t_b - position[b, w])
+        else:
+            for w in range(W):
+                target_now[b, w] = target
+                order[b, w] = max(0.0, target - position[b, w])
     # Release and sharing lanes also count in a consumer's position (section 5.5).
     for i in range(release_lanes.shape[0]):
         lane = release_lanes[i]
         b = lane_buffer[lane]
         for w in range(W):
             position[b, w] += transit[lane, w]
-            order[b, w] = max(0.0, buffer_target[b] - position[b, w])
+            order[b, w] = max(0.0, target_now[b, w] - position[b, w])
     for i in range(sharing_lanes.shape[0]):
         lane = sharing_lanes[i]
         b = lane_buffer[lane]
         for w in range(W):
             position[b, w] += transit[lane, w]
-            order[b, w] = max(0.0, buffer_target[b] - position[b, w])
+            order[b, w] = max(0.0, target_now[b, w] - position[b, w])
+
+
+@jit
+def through_normal(request: float, capacity: float, flow: float, phi: float) -> float:
+    """What a normal lane passes of a request (section 5.1, through-capacity): ``min(y, K_l)``
+    undisrupted, at most ``phi_l`` times its undisrupted ``flow`` when disrupted."""
+    limit = phi * flow if phi < 1.0 else capacity
+    return min(request, limit)
+
+
+@jit
+def split_by_share(
+    lanes: np.ndarray,
+    j0: int,
+    j1: int,
+    w: int,
+    available: float,
+    request: np.ndarray,
+    flow: np.ndarray,
+    filled: np.ndarray,
+) -> None:
+    """Divide ``available`` among ``lanes[j0:j1]`` by baseline share (section 5.6), for
+    replication ``w``: water-filling over the lanes with an undisrupted ``flow`` (a lane whose
+    request fits its share of what remains gets its request, the rest is shared again), then
+    what is left to lanes without one, by request. ``filled`` marks pending lanes -1 and lanes
+    met this round -2 while it works."""
+    remaining = available
+    pending = 0
+    for j in range(j0, j1):
+        lane = lanes[j]
+        if request[lane, w] > 0.0 and flow[lane] > 0.0:
+            filled[lane, w] = -1.0
+            pending += 1
+        else:
+            filled[lane, w] = 0.0
+    while pending > 0:
+        weight = 0.0
+        for j in range(j0, j1):
+            lane = lanes[j]
+            if filled[lane, w] == -1.0:
+                weight += flow[lane]
+        met = 0
+        for j in range(j0, j1):
+            lane = lanes[j]
+            if filled[lane, w] == -1.0 and request[lane, w] <= remaining * flow[lane] / weight:
+                filled[lane, w] = -2.0
+                met += 1
+        if met == 0:
+            for j in range(j0, j1):
+                lane = lanes[j]
+                if filled[lane, w] == -1.0:
+                    filled[lane, w] = remaining * flow[lane] / weight
+            remaining = 0.0
+            break
+        for j in range(j0, j1):
+            lane = lanes[j]
+            if filled[lane, w] == -2.0:
+                filled[lane, w] = request[lane, w]
+                remaining = max(0.0, remaining - request[lane, w])
+        pending -= met
+    spot_total = 0.0
+    for j in range(j0, j1):
+        lane = lanes[j]
+        if not flow[lane] > 0.0:
+            spot_total += request[lane, w]
+    for j in range(j0, j1):
+        lane = lanes[j]
+        if not flow[lane] > 0.0:
+            if spot_total <= remaining:
+                filled[lane, w] = request[lane, w]
+            else:
+                filled[lane, w] = request[lane, w] * remaining / spot_total
 
 
 @jit_phase
@@ -63,8 +197,10 @@ def allocation(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, scr: 
     """
     lane_buffer = net.lane_buffer
     lane_capacity = net.lane_capacity
+    lane_initial_flow = net.lane_initial_flow
     lane_share = net.lane_share
     lane_switch_delay = net.lane_switch_delay
+    by_share = net.allocation_by_share > 0.0
     node_capacity = net.node_capacity
     node_kind = net.node_kind
     group_lanes = tab.group_lanes
@@ -107,12 +243,11 @@ def allocation(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, scr: 
                 lane = group_lanes[j]
                 share = lane_share[lane]
                 capacity = lane_capacity[lane]
-                if math.isinf(capacity):
-                    for w in range(W):
-                        request[lane, w] = phi[lane, w] * (order[b, w] * share)
-                else:
-                    for w in range(W):
-                        request[lane, w] = min(order[b, w] * share, capacity * phi[lane, w])
+                flow = lane_initial_flow[lane]
+                for w in range(W):
+                    request[lane, w] = through_normal(
+                        order[b, w] * share, capacity, flow, phi[lane, w]
+                    )
             continue
         # Receivers (counter 0) take over the impaired part of switched lanes (counter >
         # delay), by capacity or equally among unbounded receivers (section 5.6).
@@ -153,11 +288,9 @@ def allocation(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, scr: 
                         share += handed[w] / n_unbounded[w] if unbounded else 0.0
                     else:
                         share += handed[w] * capacity / capacity_sum[w]
-                order_share = order[b, w] * share
-                if unbounded:
-                    request[lane, w] = phi[lane, w] * order_share
-                else:
-                    request[lane, w] = min(order_share, capacity * phi[lane, w])
+                request[lane, w] = through_normal(
+                    order[b, w] * share, capacity, lane_initial_flow[lane], phi[lane, w]
+                )
     for i in range(supplier_nodes.shape[0]):
         n = supplier_nodes[i]
         j0 = supplier_ptr[i]
@@ -177,8 +310,20 @@ def allocation(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, scr: 
             for w in range(W):
                 scratch_b[w] += request[lane, w]
         single_rank = supplier_rank[j0] == supplier_rank[j1 - 1]
+        if single_rank and by_share:
+            for w in range(W):
+                if scratch_b[w] <= scratch_a[w]:
+                    for j in range(j0, j1):
+                        lane = supplier_lanes[j]
+                        filled[lane, w] = request[lane, w]
+                else:
+                    split_by_share(
+                        supplier_lanes, j0, j1, w, scratch_a[w], request, lane_initial_flow,
+                        filled,
+                    )  # fmt: skip
+            continue
         if single_rank:
-            # Pro-rata (one rank): fill = request * min(1, available / total).
+            # Pro-rata by request (one rank): fill = request * min(1, available / total).
             for w in range(W):
                 total = scratch_b[w]
                 scratch_b[w] = 1.0 if total <= scratch_a[w] else scratch_a[w] / total
@@ -209,6 +354,12 @@ def allocation(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, scr: 
                             lane = supplier_lanes[q]
                             filled[lane, w] = request[lane, w]
                         remaining -= group
+                    elif by_share:
+                        split_by_share(
+                            supplier_lanes, j, k, w, remaining, request, lane_initial_flow,
+                            filled,
+                        )  # fmt: skip
+                        remaining = 0.0
                     else:
                         scale = remaining / group if group > 0.0 else 0.0
                         for q in range(j, k):

@@ -59,7 +59,6 @@ def release_and_sharing(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stoc
     """Phases 6b and 6c: strategic stockpile release, then allied sharing (section 5.7)."""
     R = net.consumers.shape[0]
     buffer_initial = net.buffer_initial
-    buffer_target = net.buffer_target
     consumers = net.consumers
     lane_capacity = net.lane_capacity
     node_capacity = net.node_capacity
@@ -85,6 +84,7 @@ def release_and_sharing(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stoc
     position = sto.position
     request = sto.request
     stock = sto.stock
+    target = sto.target
     toward = sto.toward
     W = sto.stock.shape[1]
     if release_lanes.shape[0] > 0 or sharing_lanes.shape[0] > 0:
@@ -93,7 +93,7 @@ def release_and_sharing(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stoc
             mu = node_demand_mean[n]
             for w in range(W):
                 cover[r, w] = stock[n, w] / mu if mu > 0.0 else math.inf
-                need[r, w] = max(0.0, buffer_target[n] - position[n, w] - toward[n, w])
+                need[r, w] = max(0.0, target[n, w] - position[n, w] - toward[n, w])
     for i in range(release_nodes.shape[0]):
         z = release_nodes[i]
         j0 = release_ptr[i]

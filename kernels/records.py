@@ -92,6 +92,8 @@ class NetworkArrays(NamedTuple):
     buffer_commodity: A
     buffer_initial: A
     buffer_target: A
+    buffer_reference_rate: A
+    buffer_pipeline_days: A
     buffer_capacity: A
     lane_from: A
     lane_buffer: A
@@ -135,6 +137,8 @@ class NetworkArrays(NamedTuple):
     sharing_trigger_days: float
     sharing_floor_days: float
     sharing_max_fraction: float
+    allocation_by_share: float  # 1.0: pro rata by undisrupted flow; 0.0: by requests
+    adaptive_ordering: float  # 1.0: targets follow detours, licensing delays and surges
 
 
 class Tables(NamedTuple):
@@ -175,7 +179,8 @@ class Outputs(NamedTuple):
 class Block(NamedTuple):
     """One block of ``width`` replications: ``rep0 .. rep0 + n_active - 1`` written to output rows
     ``row0 ..``; ``seed`` is the run's seed, ``horizon`` in days, ``threshold`` the recovery
-    threshold of section 7.1 (a service fraction)."""
+    threshold of section 7.1 (a service fraction) and ``window`` the days service must stay at
+    or above it to count as recovered."""
 
     rep0: int
     n_active: int
@@ -184,6 +189,7 @@ class Block(NamedTuple):
     seed: np.uint64
     horizon: int
     threshold: float
+    window: int
 
 
 class Occurrences(NamedTuple):
@@ -230,6 +236,7 @@ class Stocks(NamedTuple):
     cursor: A  # (L,) int64 today's ring slot, t % ring size
     position: A  # (B, W) inventory position (phase 5)
     order: A  # (B, W) order-up-to order (phase 5)
+    target: A  # (B, W) today's order-up-to position T_b(t) (phase 5; 6b/6c read it)
     request: A  # (L, W) requests (phases 6)
     filled: A  # (L, W) fills (phases 6), shipped in phase 7
     toward: A  # (B, W) today's normal fills toward each buffer (6b/6c)
@@ -250,7 +257,10 @@ class Metrics(NamedTuple):
     holding: A  # currency
     t_first: A  # int64 first short day, -1
     t_low: A  # int64 first day below the threshold after t_first, -1
-    t_rec: A  # int64 recovery day, -1
+    t_rec: A  # int64 first day of the current run at or above the threshold after t_low, -1
+    recovered: A  # bool: that run has lasted the recovery window
+    spells: A  # spells of shortage (maximal runs of short days)
+    short_yesterday: A  # bool: the previous day was short
     onset: A  # int64 onset of the first shortfall
     ship_total: A  # (W,) currency, all lanes
     hold_total: A  # (W,) currency, all buffers
@@ -338,6 +348,7 @@ def new_stocks(net: NetworkArrays, tab: Tables, W: int) -> Stocks:
         np.zeros(L, dtype=np.int64),
         np.zeros((B, W)),
         np.zeros((B, W)),
+        np.empty((B, W)),
         np.zeros((L, W)),
         np.zeros((L, W)),
         np.zeros((B, W)),
@@ -363,6 +374,9 @@ def new_metrics(net: NetworkArrays, W: int) -> Metrics:
         np.full((R, W), -1, dtype=np.int64),
         np.full((R, W), -1, dtype=np.int64),
         np.full((R, W), -1, dtype=np.int64),
+        np.zeros((R, W), dtype=np.bool_),
+        np.zeros((R, W)),
+        np.zeros((R, W), dtype=np.bool_),
         np.zeros((R, W), dtype=np.int64),
         np.zeros(W),
         np.zeros(W),

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from kernels._jit import jit
-from kernels.draws import draw_days, round_days
+from kernels.draws import draw_days, round_days, round_duration
 from kernels.rng import uniform
 
 __all__ = [
@@ -67,7 +67,7 @@ def disruption_occurrence(
         draw_days(start_dist, dist_kind, dist_params, dist_values_ptr, dist_values, dist_cdf,
                   seed, replication, key, 1)
     )  # fmt: skip
-    e = a + round_days(
+    e = a + round_duration(
         draw_days(duration_dist, dist_kind, dist_params, dist_values_ptr, dist_values, dist_cdf,
                   seed, replication, key, 3)
     )  # fmt: skip
@@ -93,10 +93,12 @@ def hazard_event(
 
     The up time before it is Exponential with mean ``1 / rate_per_day`` days, counted from
     ``previous_end`` (the previous event's ``e`` plus its recovery ramp; 0 for ``j == 0``).
+    ``rate_per_day`` is the compiler's calibrated up-time rate, not ``annual_rate / 365``: with
+    it, outages start ``annual_rate`` times a year on average (section 3.3).
     """
     up = -math.log(uniform(seed, replication, key, np.uint64(3 * j))) / rate_per_day
     a = previous_end + round_days(up)
-    e = a + round_days(
+    e = a + round_duration(
         draw_days(duration_dist, dist_kind, dist_params, dist_values_ptr, dist_values, dist_cdf,
                   seed, replication, key, 3 * j + 1)
     )  # fmt: skip

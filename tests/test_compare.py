@@ -125,9 +125,9 @@ def test_compare_refuses_an_unknown_overlay(tmp_path: Path) -> None:
 # docs/analysis.md's worked example: consumer -> (base, with the deal, difference, paired CI),
 # shortfall as a share of demand in percentage points, 1,000 replications, seed 7.
 WORKED_EXAMPLE = {
-    "us_adv": (23.96, 16.95, -7.01, (-7.01, -7.00)),
-    "jp_adv": (23.97, 16.97, -7.00, (-7.00, -7.00)),
-    "tw_adv": (2.72, 8.56, 5.84, (5.84, 5.85)),
+    "us_adv": (20.43, 4.70, -15.74, (-15.74, -15.73)),
+    "jp_adv": (20.43, 4.75, -15.68, (-15.69, -15.67)),
+    "tw_adv": (5.81, 4.29, -1.52, (-1.53, -1.52)),
 }
 
 

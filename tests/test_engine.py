@@ -107,29 +107,31 @@ def test_undisrupted_networks_serve_every_day() -> None:
         assert np.all(result.consumer[:, :, metric_index("fill_rate")] == 1.0)
 
 
-def _rounded_exponential_mean(mean: float) -> float:
-    """E[max(0, floor(X + 0.5))] for X ~ Exponential(mean): the sum of P(X >= k - 1/2), k >= 1."""
-    return math.exp(-0.5 / mean) / (1.0 - math.exp(-1.0 / mean))
+def _rounded_outage_mean(mean: float) -> float:
+    """E[D] for D an Exponential(mean) draw rounded to whole days, halves up, a positive draw at
+    least one day (model.md 4.3): P(D >= 1) = 1 plus the sum of P(X >= k - 1/2) over k >= 2."""
+    return 1.0 + math.exp(-1.5 / mean) / (1.0 - math.exp(-1.0 / mean))
 
 
 def test_long_run_fill_rate_equals_availability() -> None:
-    """One supplier, no stock, exponential up and down times: fill rate -> MTBF/(MTBF+MTTR).
+    """One supplier, no stock, exponential outages at a stated annual rate: fill rate -> the
+    availability 1 - rate * E[D] / 365 (outages start `rate` times a year, model.md 3.3; each
+    keeps the supplier out for E[D] whole days on average).
 
     Tolerance: 4 standard errors of the mean over replications, plus 0.002 for the start-up
     effect (every replication starts with the supplier up) over a 20-year horizon.
     """
-    mtbf, mttr = 60.0, 15.0
+    rate, mttr = 365.0 / 75.0, 15.0
     raw = one_lane(10.0, 0, 1, "node", 0, 0, horizon=20 * 365)
     del raw["disruptions"]
     raw["nodes"]["S0"]["inventory"] = {"target_days": 0}
     raw["hazards"] = {
-        "outages": {"annual_rate": 365.0 / mtbf, "duration": {"dist": "exponential", "mean": mttr}}
+        "outages": {"annual_rate": rate, "duration": {"dist": "exponential", "mean": mttr}}
     }
     result = _run(_network(raw), 256)
     fill = _metric(result, "fill_rate")
-    up, down = _rounded_exponential_mean(mtbf), _rounded_exponential_mean(mttr)
-    expected = up / (up + down)
-    assert abs(expected - mtbf / (mtbf + mttr)) < 1e-3  # rounding to whole days barely matters
+    expected = 1.0 - rate * _rounded_outage_mean(mttr) / 365.0
+    assert abs(expected - 60.0 / 75.0) < 1e-3  # rounding to whole days barely matters
     standard_error = fill.std(ddof=1) / math.sqrt(fill.size)
     assert abs(fill.mean() - expected) <= 4 * standard_error + 0.002
 

@@ -26,8 +26,9 @@ def test_wilson_equals_scipy(k: int, n: int) -> None:
 def test_no_short_replication_gives_the_rule_of_three_scale() -> None:
     """0 of n: Wilson gives [0, z^2 / (n + z^2)] exactly (0.00383 for n = 1000)."""
     low, high = wilson(0, 1000)
-    assert low == pytest.approx(0.0, abs=1e-15)
+    assert low == 0.0  # exactly: a bound above the estimate 0 would exclude it
     assert high == pytest.approx(Z95**2 / (1000 + Z95**2), rel=1e-12)
+    assert wilson(1000, 1000) == (pytest.approx(1000 / (1000 + Z95**2), rel=1e-12), 1.0)
 
 
 def test_bounded_mean_of_zero_one_data_is_wilson() -> None:

@@ -64,7 +64,7 @@ def test_kernel_records_carry_each_array_under_its_own_name() -> None:
 def test_simulate_takes_the_records_in_the_wrappers_order() -> None:
     parameters = list(inspect.signature(simulate).parameters)
     assert parameters == [
-        "rep_start", "n_reps", "seed", "horizon", "threshold", "net", "tab", "out",
+        "rep_start", "n_reps", "seed", "horizon", "threshold", "window", "net", "tab", "out",
         "block_first", "block_last", "width",
     ]  # fmt: skip
     assert Outputs._fields == ("consumer", "network", "conservation", "daily")
@@ -100,7 +100,7 @@ def test_no_number_depends_on_the_block_width() -> None:
             np.empty((count, len(network.consumers), network.horizon_days), dtype=np.float32),
         )
         n_blocks = -(-count // width)
-        simulate(5, count, np.uint64(7), network.horizon_days, 0.95, net, tab, out, 0, n_blocks,
+        simulate(5, count, np.uint64(7), network.horizon_days, 0.95, 14, net, tab, out, 0, n_blocks,
                  width)  # fmt: skip
         results.append(out)
     for other in results[1:]:

@@ -56,6 +56,17 @@ def test_every_mechanism_agrees() -> None:
     _compare(compile_raw(_kitchen_sink()), [0, 1, 2, 3, 4, 5])
 
 
+@pytest.mark.parametrize(
+    ("pro_rata_by", "order_target"),
+    [("orders", "fixed"), ("orders", "adaptive"), ("share", "fixed")],
+)
+def test_every_mechanism_agrees_under_the_other_rules(pro_rata_by: str, order_target: str) -> None:
+    """The allocation and ordering rules a scenario can choose instead of the defaults."""
+    raw = _kitchen_sink()
+    raw.setdefault("policies", {}).update(pro_rata_by=pro_rata_by, order_target=order_target)
+    _compare(compile_raw(raw), [0, 1, 2, 3])
+
+
 @settings(
     max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )

@@ -516,18 +516,22 @@ def test_long_run_fill_rate_is_the_sources_availability() -> None:
 
     Exactly: with severity 1 and no ramp, day t is short iff the source is out on day t-1
     (nothing was shipped then, and nothing is held in stock), and short days lose all demand.
-    Statistically: the fraction of days out tends to A = MTBF / (MTBF + MTTR).
+    Statistically: outages start `annual_rate` times a year (model.md 3.3), so a cycle (up time
+    plus outage) lasts 365 / rate days and the fraction of days out tends to
+    rate * E[D] / 365 (renewal-reward), with E[D] the mean whole-day outage: for D the rounding
+    of Exponential(m_d) with a positive draw never below one day,
+    E[D] = P(D >= 1) + sum_{k >= 2} P(X >= k - 1/2) = 1 + exp(-1.5 / m_d) / (1 - exp(-1 / m_d)).
 
     Tolerance. For an alternating renewal process with exponential up (mean m_u) and down
     (mean m_d) times, the fraction of a horizon T spent down has asymptotic variance
     2 m_u^2 m_d^2 / ((m_u + m_d)^3 T). Pooling n replications divides it by n; we allow 4
-    standard deviations. On top: rounding each draw to whole days changes the means to
-    1 / (2 sinh(1 / (2 m))), which moves A by about 5e-5, and the edges of the horizon (the run
-    starts up, the one-day lead time shifts every outage by a day) move it by at most about
-    (1 + m_d) / T = 0.0015; we allow 0.002 for both.
+    standard deviations. On top, the edges of the horizon (the run starts up, the one-day lead
+    time shifts every outage by a day) move it by at most about (1 + m_d) / T = 0.0015; we
+    allow 0.002.
     """
     rate, m_d, horizon, replications, d = 6.0, 10.0, 20 * 365, 16, 10.0
-    m_u = 365.0 / rate
+    mean_outage = 1.0 + math.exp(-1.5 / m_d) / (1.0 - math.exp(-1.0 / m_d))
+    m_u = 365.0 / rate - mean_outage
     raw = {
         "scenario": {"name": "availability", "horizon_days": horizon, "seed": 7},
         "commodities": {"x": {"unit": "t"}},
@@ -569,7 +573,7 @@ def test_long_run_fill_rate_is_the_sources_availability() -> None:
         assert _metric(outcome, "days_short") == short
         assert _metric(outcome, "shortfall") == pytest.approx(d * short, rel=1e-12)
         fill_rates.append(_metric(outcome, "fill_rate"))
-    availability = m_u / (m_u + m_d)
+    availability = 1.0 - rate * mean_outage / 365.0
     sd = math.sqrt(2 * m_u**2 * m_d**2 / ((m_u + m_d) ** 3 * horizon) / replications)
     tolerance = 4 * sd + 0.002  # about 0.019
     assert abs(float(np.mean(fill_rates)) - availability) <= tolerance

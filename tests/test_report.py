@@ -41,7 +41,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_report_and_plots_are_written(run_dir: Path) -> None:
     html = (run_dir / "report.html").read_text()
     assert "If the Strait of Hormuz closes" in html  # the question: the scenario's description
-    assert "jp_lng" in html  # the one consumer short in the demo
+    assert "tw_lng" in html  # the consumer short in every replication of the demo
     assert "resilience run demo -n 400 --bands" in html  # provenance: the command line
     assert "What the model leaves out" in html
     assert html.count("data:image/png;base64,") == 3

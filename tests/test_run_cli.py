@@ -58,7 +58,7 @@ def test_run_writes_a_complete_run_directory(tmp_path: Path) -> None:
     summary = json.loads((out / "summary.json").read_text())
     assert summary["replications"] == 300
     consumers = {entry["consumer"] for entry in summary["consumers"]}
-    assert "jp_lng" in consumers
+    assert "tw_lng" in consumers
     entry = summary["consumers"][0]
     assert {"var95", "cvar95", "var99", "cvar99"} <= set(entry["tail"])
     assert set(entry["tail_ci"]) == {

@@ -176,7 +176,7 @@ def test_a_full_disk_still_prints_the_summary(
     assert main(["run", "demo", "-n", "64", "--out", str(out)]) == 2
     captured = capsys.readouterr()
     assert "demo: 64 replications" in captured.out
-    assert "jp_lng" in captured.out
+    assert "tw_lng" in captured.out
     assert f"--out {out}: the results could not be written (No space left on device)" in (
         captured.err
     )

@@ -1,4 +1,5 @@
-"""Commands that weigh scenarios and policies: compare, sweep, frontier, criticality.
+"""Commands that weigh scenarios and policies: compare, sweep, frontier, criticality,
+sensitivity, stress.
 
 Like the run commands, they import the engines only when they run.
 """
@@ -17,6 +18,7 @@ from rich.table import Table
 from resilience.cli.options import (
     all_option,
     command_line,
+    executor_options,
     json_option,
     overwrite_option,
     set_option,
@@ -29,8 +31,10 @@ from resilience.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from resilience.runs.compare import AlternativeComparison
+    from resilience.runs.executors import ExecutorChoice
+    from resilience.runs.sensitivity import SensitivityResult
 
-__all__ = ["compare", "criticality", "frontier", "sweep"]
+__all__ = ["compare", "criticality", "frontier", "sensitivity", "stress", "sweep"]
 
 
 @click.command()
@@ -48,6 +52,7 @@ __all__ = ["compare", "criticality", "frontier", "sweep"]
 @click.option("--replications", "-n", type=click.IntRange(min=1), help="Replications per scenario.")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
 @threads_option
+@executor_options
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the comparison here."
 )
@@ -62,6 +67,7 @@ def compare(
     replications: int | None,
     seed: int | None,
     threads: int,
+    executor: ExecutorChoice,
     out: Path | None,
     overwrite: bool,
     show_all: bool,
@@ -75,6 +81,7 @@ def compare(
     """
     from resilience.outputs.rundir import json_safe
     from resilience.runs.compare import CompareSettings, compare_scenarios
+    from resilience.runs.executors import open_executor
 
     if not alternatives and not policies:
         raise click.UsageError("give at least one ALTERNATIVE file or one --overlay")
@@ -90,8 +97,10 @@ def compare(
         command_line=command_line(),
     )
     announce_compile()
-    with LazyProgress() as progress:
-        comparison = compare_scenarios(loaded_base, variants, settings, progress=progress.update)
+    with open_executor(executor) as runner, LazyProgress() as progress:
+        comparison = compare_scenarios(
+            loaded_base, variants, settings, progress=progress.update, executor=runner
+        )
     if as_json:
         click.echo(json.dumps(json_safe(comparison.to_dict()), indent=2, allow_nan=False))
         return
@@ -189,6 +198,7 @@ def _interval(value: float, low: float, high: float, spec: str) -> str:
 @click.option("--replications", "-n", type=click.IntRange(min=1), help="Replications per point.")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
 @threads_option
+@executor_options
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the sweep here."
 )
@@ -205,6 +215,7 @@ def sweep(
     replications: int | None,
     seed: int | None,
     threads: int,
+    executor: ExecutorChoice,
     out: Path | None,
     overwrite: bool,
     focus: str | None,
@@ -218,6 +229,7 @@ def sweep(
     """
     from resilience.analysis.design import grid, parse_lever, parse_range, sample
     from resilience.outputs.rundir import json_safe
+    from resilience.runs.executors import open_executor
     from resilience.runs.frontier import worst_consumer
     from resilience.runs.sweep import SweepSettings, run_sweep
 
@@ -256,10 +268,10 @@ def sweep(
         design=described,
     )
     announce_compile()
-    with LazyProgress() as progress:
+    with open_executor(executor) as runner, LazyProgress() as progress:
         result = run_sweep(
             scenario, points, options, overlays=overlays, overrides=fixed,
-            progress=progress.update,
+            progress=progress.update, executor=runner,
         )  # fmt: skip
     if as_json:
         click.echo(json.dumps(json_safe(result.rows), indent=2, allow_nan=False))
@@ -380,6 +392,7 @@ def frontier(sweep_dir: Path, risk: str, consumer: str | None, as_json: bool) ->
               help="Replications per element.")  # fmt: skip
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
 @threads_option
+@executor_options
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
               help="Elements listed on the terminal.")  # fmt: skip
 @click.option(
@@ -399,6 +412,7 @@ def criticality(
     replications: int,
     seed: int | None,
     threads: int,
+    executor: ExecutorChoice,
     top: int,
     out: Path | None,
     overwrite: bool,
@@ -414,6 +428,7 @@ def criticality(
     from resilience.analysis.criticality import ELEMENT_KINDS
     from resilience.outputs.rundir import json_safe
     from resilience.runs.criticality import CriticalitySettings, run_criticality
+    from resilience.runs.executors import open_executor
 
     chosen = tuple(part.strip() for part in kinds.split(",") if part.strip())
     unknown = [kind for kind in chosen if kind not in ELEMENT_KINDS]
@@ -436,8 +451,8 @@ def criticality(
         command_line=command_line(),
     )
     announce_compile()
-    with LazyProgress() as progress:
-        result = run_criticality(loaded, settings, progress=progress.update)
+    with open_executor(executor) as runner, LazyProgress() as progress:
+        result = run_criticality(loaded, settings, progress=progress.update, executor=runner)
     if as_json:
         ranked = [dataclasses.asdict(worst) for _, worst in result.ranking]
         click.echo(json.dumps(json_safe(ranked), indent=2, allow_nan=False))
@@ -477,5 +492,327 @@ def criticality(
             f"{rest} more element{'s' if rest != 1 else ''} not listed ({harmless} whose loss "
             "caused no extra shortfall); --json or --out has them all"
         )
+    if result.files:
+        console.print(f"wrote {', '.join(str(path) for path in result.files)}")
+
+
+def _days(value: float) -> str:
+    """Days on the terminal: one decimal, "never" for inf (never short), "-" for NaN."""
+    if value != value:
+        return "-"
+    return "never" if value == float("inf") else f"{value:.1f}"
+
+
+@click.command()
+@click.argument("scenario")
+@set_option
+@click.option(
+    "--overlay", "overlays", multiple=True, metavar="FILE", help="Merge a file over SCENARIO."
+)
+@click.option("--consumer", "consumers", multiple=True, help="A consumer at stake (repeatable).")
+@click.option(
+    "--country", "countries", multiple=True, help="Every consumer in this country (repeatable)."
+)
+@click.option(
+    "--kinds",
+    default="node,lane,chokepoint,country",
+    show_default=True,
+    help="Which elements to knock out, comma-separated.",
+)
+@click.option("--start", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Day the simulated knockout begins (0: the stocks the LP reads).")  # fmt: skip
+@click.option("--duration", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Days the element stays fully out.")  # fmt: skip
+@click.option("--ramp", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Days of linear recovery after --duration; TTR = duration + ramp.")  # fmt: skip
+@click.option("--replications", "-n", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Simulated replications per element.")  # fmt: skip
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), help="Root random seed.")
+@threads_option
+@executor_options
+@click.option("--lp-only", is_flag=True, help="Solve the linear programs only; no simulation.")
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Elements listed on the terminal.")  # fmt: skip
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the table here."
+)
+@overwrite_option
+@json_option
+def stress(
+    scenario: str,
+    overrides: tuple[str, ...],
+    overlays: tuple[str, ...],
+    consumers: tuple[str, ...],
+    countries: tuple[str, ...],
+    kinds: str,
+    start: int,
+    duration: int,
+    ramp: int,
+    replications: int,
+    seed: int | None,
+    threads: int,
+    executor: ExecutorChoice,
+    lp_only: bool,
+    top: int,
+    out: Path | None,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
+    """Simchi-Levi's stress test: each element's time to survive (TTS, a linear program) against
+    its time to recover (TTR = --duration + --ramp), beside the simulated TTS of the same
+    knockout.
+
+    Every node, lane, chokepoint and supplier country upstream of the consumers is knocked out
+    in turn on the undisrupted network (the scenario's own disruptions and hazards left out).
+    TTS < TTR marks an exposure: the consumers run out before the element is back.
+    """
+    from resilience.analysis.criticality import ELEMENT_KINDS
+    from resilience.outputs.rundir import json_safe
+    from resilience.runs.executors import open_executor
+    from resilience.runs.stress import StressSettings, run_stress
+
+    chosen = tuple(part.strip() for part in kinds.split(",") if part.strip())
+    unknown = [kind for kind in chosen if kind not in ELEMENT_KINDS]
+    if unknown or not chosen:
+        raise click.UsageError(
+            f"--kinds {kinds}: expected some of {', '.join(ELEMENT_KINDS)}, comma-separated"
+        )
+    loaded = load_scenario(scenario, overrides, overlays)
+    settings = StressSettings(
+        consumers=consumers,
+        countries=countries,
+        kinds=chosen,  # type: ignore[arg-type]
+        start=start,
+        duration=duration,
+        ramp=ramp,
+        simulate=not lp_only,
+        replications=replications,
+        seed=seed,
+        threads=threads,
+        out=out,
+        overwrite=overwrite,
+        command_line=command_line(),
+    )
+    if not lp_only:
+        announce_compile()
+    with open_executor(executor) as runner, LazyProgress() as progress:
+        result = run_stress(loaded, settings, progress=progress.update, executor=runner)
+    if as_json:
+        rows = [dataclasses.asdict(row) for row in result.rows]
+        click.echo(json.dumps(json_safe(rows), indent=2, allow_nan=False))
+        return
+    console = terminal()
+    who = (
+        ", ".join(result.consumers)
+        if len(result.consumers) <= 6
+        else f"{len(result.consumers)} consumers"
+    )
+    simulated = (
+        f"; simulated from day {start}, {result.replications:,} replications each, seed "
+        f"{result.seed}"
+        if result.replications
+        else " (LP only)"
+    )
+    worst = result.worst()
+    console.print(
+        f"[bold]{result.scenario}[/bold]: {len(worst)} elements upstream of {who}, each out "
+        f"for TTR = {result.ttr:.0f} days{simulated}, {result.wall_seconds:.2f} s"
+    )
+    table = Table(
+        title="Least time to survive first (each element's worst-off consumer)",
+        caption="TTS in days from the knockout. alone: the consumer with first call on all that "
+        "survives; network: every consumer served together (Simchi-Levi); sim: median "
+        "simulated; never: demand met indefinitely. TTS < TTR: consumer = even alone, "
+        "network = some consumer of the network",
+    )
+    for column in ("kind", "element", "worst off", "TTS alone (LP)", "network TTS (LP)",
+                   "TTS (sim)", "P(short)", "TTR", "TTS < TTR"):  # fmt: skip
+        left = column in ("kind", "element", "worst off")
+        table.add_column(column, justify="left" if left else "right")
+    for row in worst[:top]:
+        table.add_row(
+            row.kind, row.element, row.consumer, _days(row.tts_lp), _days(row.tts_lp_network),
+            _days(row.tts_sim), "-" if row.p_short != row.p_short else f"{row.p_short:.0%}",
+            f"{row.ttr:.0f}",
+            "consumer" if row.exposed else "network" if row.network_exposed else "",
+        )  # fmt: skip
+    console.print(table)
+    exposed = sum(row.exposed for row in worst)
+    network_exposed = sum(row.network_exposed for row in worst)
+    console.print(
+        f"{len(worst)} element{'s' if len(worst) != 1 else ''}: {exposed} with a consumer "
+        f"short before TTR even alone, {network_exposed} with the network short before TTR"
+        + (f"; {len(worst) - top} more not listed" if len(worst) > top else "")
+    )
+    short_anyway = [name for name, tts in result.base_tts_lp.items() if tts != float("inf")]
+    if short_anyway:
+        console.print(
+            "short even with nothing knocked out (the network cannot meet their demand): "
+            + ", ".join(short_anyway)
+        )
+    if result.files:
+        console.print(f"wrote {', '.join(str(path) for path in result.files)}")
+
+
+@click.command()
+@click.argument("scenario")
+@click.option(
+    "--range",
+    "ranges",
+    multiple=True,
+    metavar="PATH=LOW:HIGH",
+    help="An input and the interval it is sampled in, uniformly (repeatable; at least one).",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["sobol", "morris"]),
+    default="sobol",
+    show_default=True,
+    help="sobol: first-order and total indices (S1, ST) with bootstrap intervals; morris: "
+    "elementary-effects screening (mu*, sigma), cheaper per input (needs SALib).",
+)
+@click.option(
+    "--samples",
+    type=int,
+    default=16,
+    show_default=True,
+    help="sobol: base samples, a power of two >= 8 (runs: N x (inputs + 2)); morris: "
+    "trajectories >= 2 (runs: N x (inputs + 1)).",
+)
+@click.option(
+    "--risk",
+    default="expected_shortfall",
+    show_default=True,
+    help="The output: a risk measure of the consumer(s): expected_shortfall, cvar95, var95, "
+    "share_short, p_short, fill_rate, days_short, ...",
+)
+@click.option(
+    "--consumer",
+    "consumers",
+    multiple=True,
+    help="Whose risk (repeatable; default: the consumer most short over the design).",
+)
+@click.option(
+    "--overlay", "overlays", multiple=True, metavar="FILE", help="Merge a file over SCENARIO."
+)
+@set_option
+@click.option("--replications", "-n", type=click.IntRange(min=1), help="Replications per point.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1),
+              help="Root random seed (also draws the design).")  # fmt: skip
+@threads_option
+@executor_options
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the analysis here."
+)
+@overwrite_option
+@json_option
+def sensitivity(
+    scenario: str,
+    ranges: tuple[str, ...],
+    method: str,
+    samples: int,
+    risk: str,
+    consumers: tuple[str, ...],
+    overlays: tuple[str, ...],
+    overrides: tuple[str, ...],
+    replications: int | None,
+    seed: int | None,
+    threads: int,
+    executor: ExecutorChoice,
+    out: Path | None,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
+    """How much each --range input moves a consumer's risk in SCENARIO: Sobol indices or Morris
+    screening, every design point on common random numbers.
+
+    The table lists the inputs, the most influential first; --out writes the design points, the
+    indices table, sensitivity.json and the tornado chart (plots/tornado.png, .svg).
+    """
+    from resilience.analysis.design import parse_range
+    from resilience.outputs.rundir import json_safe
+    from resilience.runs.executors import open_executor
+    from resilience.runs.sensitivity import SensitivitySettings, run_sensitivity
+
+    if not ranges:
+        raise click.UsageError("give at least one input: --range PATH=LOW:HIGH")
+    base = load_scenario(scenario, overrides, overlays)
+    parsed = [parse_range(text) for text in ranges]
+    parsed = [dataclasses.replace(r, integer=_is_integer(base.scenario, r.path)) for r in parsed]
+    settings = SensitivitySettings(
+        method="morris" if method == "morris" else "sobol",
+        samples=samples,
+        risk=risk,
+        consumers=consumers,
+        replications=replications,
+        seed=seed,
+        threads=threads,
+        out=out,
+        overwrite=overwrite,
+        command_line=command_line(),
+    )
+    announce_compile()
+    with open_executor(executor) as runner, LazyProgress() as progress:
+        result = run_sensitivity(
+            scenario, parsed, settings, overlays=overlays, overrides=overrides,
+            progress=progress.update, executor=runner,
+        )  # fmt: skip
+    if as_json:
+        document = {"method": method, "risk": risk, "consumers": list(result.consumers),
+                    "design": result.design.describe(), "indices": result.table()}  # fmt: skip
+        click.echo(json.dumps(json_safe(document), indent=2, allow_nan=False))
+        return
+    _print_sensitivity(terminal(), result)
+
+
+def _print_sensitivity(console: Console, result: SensitivityResult) -> None:
+    design = result.design
+    console.print(
+        f"[bold]{result.scenario}[/bold]: {design.method} design, {design.samples} "
+        f"{'base samples' if design.method == 'sobol' else 'trajectories'} x "
+        f"{len(design.ranges)} inputs = {design.matrix.shape[0]} points x "
+        f"{result.replications:,} replications, seed {result.seed}, common random numbers, "
+        f"{result.wall_seconds:.2f} s"
+    )
+    rows = result.table()
+    for consumer in result.consumers:
+        mine = [row for row in rows if row["output"] == consumer]
+        title = f"Sensitivity of {result.risk} of {consumer}, most influential first"
+        if design.method == "sobol":
+            table = Table(
+                title=title,
+                caption="S1: share of the output's variance due to the "
+                "input alone; ST: including its interactions (95% bootstrap intervals)",
+            )
+            for column in ("input", "S1", "ST"):
+                table.add_column(column, justify="left" if column == "input" else "right")
+            for row in mine:
+                table.add_row(
+                    row["input"],
+                    _interval(row["first"], row["first_low"], row["first_high"], ".3f"),
+                    _interval(row["total"], row["total_low"], row["total_high"], ".3f"),
+                )
+        else:
+            table = Table(
+                title=title,
+                caption="mu*: mean absolute change of the output per full range of the "
+                "input (95% bootstrap interval); mu: the same with signs; sigma: the effects' "
+                "spread (non-linearity, interactions)",
+            )
+            for column in ("input", "mu*", "mu", "sigma"):
+                table.add_column(column, justify="left" if column == "input" else "right")
+            for row in mine:
+                table.add_row(
+                    row["input"],
+                    _interval(row["mu_star"], row["mu_star_low"], row["mu_star_high"], ",.4g"),
+                    f"{row['mu']:,.4g}",
+                    f"{row['sigma']:,.4g}",
+                )
+        console.print(table)
+        if mine and mine[0]["constant"]:
+            console.print(
+                f"{consumer}: {result.risk} is the same at every design point, so no input "
+                "moves it (every index is 0)"
+            )
     if result.files:
         console.print(f"wrote {', '.join(str(path) for path in result.files)}")

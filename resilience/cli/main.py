@@ -16,7 +16,14 @@ from types import FrameType
 
 import click
 
-from resilience.cli.analysis_commands import compare, criticality, frontier, sweep
+from resilience.cli.analysis_commands import (
+    compare,
+    criticality,
+    frontier,
+    sensitivity,
+    stress,
+    sweep,
+)
 from resilience.cli.options import EXIT_BAD_INPUT
 from resilience.cli.run_commands import plot, report, rerun, resume, run, trace
 from resilience.cli.scenario_commands import list_command, resolve, schema, show, validate
@@ -33,7 +40,7 @@ def cli() -> None:
 
 for _command in (
     validate, show, resolve, run, resume, rerun, trace, report, plot, compare, sweep, frontier,
-    criticality, list_command, schema,
+    criticality, sensitivity, stress, list_command, schema,
 ):  # fmt: skip
     cli.add_command(_command)
 

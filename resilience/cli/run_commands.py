@@ -18,6 +18,7 @@ from rich.table import Table
 from resilience.cli.options import (
     all_option,
     command_line,
+    executor_options,
     json_option,
     overlay_option,
     overwrite_option,
@@ -31,6 +32,7 @@ from resilience.scenario.loader import LoadedScenario, load_scenario
 from resilience.scenario.schema import Scenario
 
 if TYPE_CHECKING:
+    from resilience.runs.executors import ExecutorChoice
     from resilience.runs.runner import RunResult, RunSettings
 
 __all__ = ["plot", "report", "rerun", "resume", "run", "trace"]
@@ -54,10 +56,12 @@ __all__ = ["plot", "report", "rerun", "resume", "run", "trace"]
     help="Format of the per-replication table.",
 )
 @threads_option
+@executor_options
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
-    help="Replications per batch (default: sized for a few tenths of a second of work).",
+    help="Replications per batch (default: sized for a few tenths of a second of work, and "
+    "small enough to give every Dask worker several batches).",
 )
 @overwrite_option
 @click.option(
@@ -86,6 +90,7 @@ def run(
     out: Path | None,
     table_format: str,
     threads: int,
+    executor: ExecutorChoice,
     batch_size: int | None,
     overwrite: bool,
     resume: bool,
@@ -98,6 +103,11 @@ def run(
     from resilience.errors import OutputError
     from resilience.runs.runner import RunSettings
 
+    if engine == "des" and executor.kind != "local":
+        raise click.UsageError(
+            f"--executor {executor.kind} runs the Monte Carlo kernel's batches; --engine des "
+            "runs in this process"
+        )
     if resume and out is None:
         raise OutputError("--resume needs --out: the directory of the interrupted run")
     if resume and overwrite:
@@ -123,23 +133,31 @@ def run(
         keep_rows=False,  # rows stream to --out (or a temporary directory): bounded memory
         resume=resume,
     )
-    _run_and_show(loaded, settings, show_all=show_all, as_json=as_json)
+    _run_and_show(loaded, settings, executor, show_all=show_all, as_json=as_json)
 
 
 def _run_and_show(
-    loaded: LoadedScenario, settings: RunSettings, *, show_all: bool, as_json: bool
+    loaded: LoadedScenario,
+    settings: RunSettings,
+    executor: ExecutorChoice | None,
+    *,
+    show_all: bool,
+    as_json: bool,
 ) -> None:
     """Run (or resume) with progress on stderr, then show the summary; say how to resume when
     interrupted, and that a finished run is finished."""
     from resilience.runs.checkpointing import AlreadyCompleteError
+    from resilience.runs.executors import ExecutorChoice, open_executor
     from resilience.runs.runner import UnwrittenResultError, run_scenario
 
     show = functools.partial(_show, loaded=loaded, show_all=show_all, as_json=as_json)
     if settings.engine == "kernel":
         announce_compile()
     try:
-        with LazyProgress() as progress:
-            result = run_scenario(loaded, settings, progress=progress.update)
+        # The cluster is reached (or started) before the output directory is claimed, so a
+        # scheduler that does not answer leaves nothing behind.
+        with open_executor(executor or ExecutorChoice()) as runner, LazyProgress() as progress:
+            result = run_scenario(loaded, settings, executor=runner, progress=progress.update)
     except AlreadyCompleteError as done:
         click.echo(str(done), err=True)
         return
@@ -248,7 +266,7 @@ def resume(run_dir: Path, threads: int | None, show_all: bool, as_json: bool) ->
     except AlreadyCompleteError as done:
         click.echo(str(done), err=True)
         return
-    _run_and_show(loaded, settings, show_all=show_all, as_json=as_json)
+    _run_and_show(loaded, settings, None, show_all=show_all, as_json=as_json)
 
 
 def _has_detail(scenario: Scenario) -> bool:
@@ -322,11 +340,13 @@ def trace(
 @click.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 def plot(run_dir: Path) -> None:
-    """Draw the plots of a finished run, sweep or criticality ranking into RUN_DIR/plots.
+    """Draw the plots of a finished run, sweep, criticality ranking or sensitivity analysis into
+    RUN_DIR/plots.
 
     A run gets its daily service bands (if run with --bands), the exceedance curve of shortfall
     and the TTS/TTR distributions of the consumers ever short; a sweep its cost-risk frontier;
-    a ranking its most critical elements. Each plot is written as PNG and SVG.
+    a ranking its most critical elements; a sensitivity analysis its tornado chart. Each plot is
+    written as PNG and SVG.
     """
     from resilience.outputs.rundir import open_output
     from resilience.runs.views import plot_output

@@ -1,4 +1,4 @@
-"""One executor interface for batches of replications: threads here, processes, later Dask.
+"""One executor interface for batches of replications: threads here, processes, or Dask.
 
 A batch is a pure function of the network, the seed and a replication range
 (`resilience.engines.kernel.run_batch`), so an executor only decides where batches run. Whatever it
@@ -19,7 +19,14 @@ from resilience.model.outcomes import BatchResult
 from resilience.network.arrays import Network
 from resilience.network.tables import KernelTables, build_tables
 
-__all__ = ["BatchPlan", "Executor", "LocalExecutor", "ProcessExecutor", "plan_batches"]
+__all__ = [
+    "BatchPlan",
+    "Executor",
+    "LocalExecutor",
+    "ProcessExecutor",
+    "parallelism",
+    "plan_batches",
+]
 
 
 @dataclass(frozen=True)
@@ -41,11 +48,22 @@ def plan_batches(replications: int, batch_size: int) -> list[BatchPlan]:
 
 
 class Executor(Protocol):
-    """Runs batches of one network and yields their results in replication order."""
+    """Runs batches of one network and yields their results in replication order.
+
+    An executor that spreads batches over a cluster also says how many it runs at once, as a
+    ``parallelism`` attribute (see `parallelism`); runs then size their batches, and jobs of
+    several runs overlap them, to keep the cluster busy.
+    """
 
     def run(
         self, network: Network, batches: list[BatchPlan], *, seed: int, daily: bool
     ) -> Iterator[BatchResult]: ...
+
+
+def parallelism(executor: Executor | None) -> int:
+    """Batches a cluster executor runs at once (its ``parallelism``, e.g. a Dask cluster's worker
+    threads); 1 for an executor in this process, whose threads split each batch instead."""
+    return max(1, int(getattr(executor, "parallelism", 1)))
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,10 @@ NETWORK_ARGUMENTS: tuple[str, ...] = NetworkArrays._fields
 """The Network fields the kernel reads, in the order of `kernels.records.NetworkArrays`."""
 
 _SCALARS = frozenset(
-    name for name, kind in NetworkArrays.__annotations__.items() if kind in (float, "float")
+    name
+    for name, kind in NetworkArrays.__annotations__.items()
+    # NamedTuple keeps a postponed annotation as a ForwardRef
+    if getattr(kind, "__forward_arg__", kind) in (float, "float")
 )
 
 
@@ -111,6 +114,7 @@ def run_batch(
         np.uint64(network.seed if seed is None else seed),
         horizon,
         float(network.recovery_threshold),
+        int(network.recovery_window_days),
         *kernel_records(network, tables),
         Outputs(consumer, totals, conservation, daily_service),
     )

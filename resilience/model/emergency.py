@@ -31,11 +31,14 @@ def donors(layout: Layout) -> list[int]:
     return [j for j in layout.consumers if layout.sharing_out[j]]
 
 
-def needs(layout: Layout, IP: Sequence[float], fill: Sequence[float]) -> dict[int, float]:
-    """``N_b = max(0, T_b - IP_b - Q_b)`` of every consumer, with ``Q_b`` its normal fills of
-    today (``fill`` per lane row, phase 6a)."""
+def needs(
+    layout: Layout, IP: Sequence[float], fill: Sequence[float], target: Sequence[float]
+) -> dict[int, float]:
+    """``N_b = max(0, T_b(t) - IP_b - Q_b)`` of every consumer, with ``Q_b`` its normal fills of
+    today (``fill`` per lane row, phase 6a) and ``target`` today's order-up-to position per
+    buffer (phase 5)."""
     return {
-        b: need(layout.target[b], IP[b], [fill[lane] for lane in layout.normal_in[b]])
+        b: need(target[b], IP[b], [fill[lane] for lane in layout.normal_in[b]])
         for b in layout.consumers
     }
 

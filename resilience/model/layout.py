@@ -65,6 +65,8 @@ class Layout:
     buffer_node: list[int]
     buffer_commodity: list[int]
     target: list[float]
+    rate: list[float]  # reference rate r_b, units/day
+    pipeline: list[float]  # expected pipeline P_b, days
     capacity: list[float]
     initial: list[float]
     # lanes (L)
@@ -97,6 +99,8 @@ class Layout:
     stockpiles: list[int]  # strategic storage nodes, node order
     lane_rank: list[int]  # allocation rank of each lane's destination country (priority)
     priority: bool
+    by_share: bool  # pro rata by undisrupted flow (else by request)
+    adaptive: bool  # order-up-to positions follow detours, licensing delays and surges
     export_lanes: dict[int, list[int]]  # disruption row -> lanes it matches
     disruption_row: dict[str, int]
 
@@ -146,6 +150,8 @@ class Layout:
             buffer_node=buffer_node,
             buffer_commodity=net.buffer_commodity.tolist(),
             target=net.buffer_target.tolist(),
+            rate=net.buffer_reference_rate.tolist(),
+            pipeline=net.buffer_pipeline_days.tolist(),
             capacity=net.buffer_capacity.tolist(),
             initial=net.buffer_initial.tolist(),
             lane_ids=net.lane_ids,
@@ -175,6 +181,8 @@ class Layout:
             stockpiles=[n for n in range(n_nodes) if kinds[n] == STORAGE and strategic[n]],
             lane_rank=lane_rank,
             priority=priority,
+            by_share=bool(net.allocation_by_share),
+            adaptive=bool(net.adaptive_ordering),
             export_lanes=export_lanes,
             disruption_row={name: d for d, name in enumerate(net.disruption_ids)},
         )

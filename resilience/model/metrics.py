@@ -141,7 +141,9 @@ def replication_metrics(
         values, daily, t_f = _daily_metrics(records.demand[r], records.served[r])
         service[r, : len(daily)] = daily
         onset_day = onset(affecting(layout, r, timeline), t_f) if t_f >= 0 else 0
-        tts, ttr, censored = survive_and_recover(t_f, onset_day, daily, network.recovery_threshold)
+        tts, ttr, censored = survive_and_recover(
+            t_f, onset_day, daily, network.recovery_threshold, network.recovery_window_days
+        )
         shipping = 0.0
         for lane in inbound[b]:
             shipping += lane_cost[lane] * shipped[lane]
@@ -200,18 +202,22 @@ def _daily_metrics(
     """Section 7's sums over the days of one consumer, its daily service ``served_t / d_t``
     (1 when ``d_t = 0``) and its first short day (-1 for none)."""
     total_demand = total_served = loss_area = peak = 0.0
-    days_short = 0
+    days_short = spells = 0
     first_short = -1
+    short_yesterday = False
     service: list[float] = []
     for t, (d, s) in enumerate(zip(demands, served, strict=True)):
         total_demand += d
         total_served += s
         shortfall = d - s
         peak = max(peak, shortfall)
-        if shortfall > SHORT_DAY_TOLERANCE * max(1.0, d):
+        short = shortfall > SHORT_DAY_TOLERANCE * max(1.0, d)
+        if short:
             days_short += 1
+            spells += 0 if short_yesterday else 1
             if first_short < 0:
                 first_short = t
+        short_yesterday = short
         service.append(s / d if d != 0.0 else 1.0)
         loss_area += 1.0 - service[-1]
     values = {
@@ -222,6 +228,7 @@ def _daily_metrics(
         "days_short": float(days_short),
         "peak_shortfall": peak,
         "loss_area": loss_area,
+        "spells": float(spells),
     }
     return values, service, first_short
 
@@ -263,17 +270,25 @@ def onset(occurrences: list[Occurrence], t_f: int) -> int:
 
 
 def survive_and_recover(
-    t_f: int, onset_day: int, service: list[float], theta: float
+    t_f: int, onset_day: int, service: list[float], theta: float, window: int
 ) -> tuple[float, float, float]:
     """``(TTS, TTR, censored)`` of section 7.1, in days; NaN, NaN, 0 when ``t_f = -1`` (no
-    short day). ``service`` holds every day of the horizon, ``theta`` is the threshold."""
+    short day). ``service`` holds every day of the horizon, ``theta`` is the threshold and
+    ``window`` the days service must hold at or above it to count as recovered."""
     if t_f < 0:
         return math.nan, math.nan, 0.0
     horizon = len(service)
     t_low = next((t for t in range(t_f, horizon) if service[t] < theta), None)
     if t_low is None:
         return float(t_f - onset_day), float(t_f + 1 - onset_day), 0.0
-    t_rec = next((t for t in range(t_low + 1, horizon) if service[t] >= theta), None)
+    t_rec = next(
+        (
+            t
+            for t in range(t_low + 1, horizon)
+            if all(level >= theta for level in service[t : min(t + window, horizon)])
+        ),
+        None,
+    )
     if t_rec is None:
         return float(t_f - onset_day), float(horizon - onset_day), 1.0
     return float(t_f - onset_day), float(t_rec - onset_day), 0.0

@@ -94,6 +94,7 @@ class ReferenceRun:
         self.f, self.surge, self.g, self.lic = states.f, states.surge, states.g, states.lic
         self.x_l, self.E, self.F, self.phi = states.x_l, states.E, states.F, states.phi
         self.IP = [0.0] * n_buffers
+        self.T = list(layout.target)  # today's order-up-to positions (phase 5)
         self.order = [0.0] * n_buffers
         self.fill = [0.0] * n_lanes
         self.need: dict[int, float] = {}
@@ -134,7 +135,8 @@ class ReferenceRun:
 
     def thru(self, lane: int, y: float) -> float:
         """Through-capacity (section 5.1): what lane ``lane`` passes of a request ``y``."""
-        return rules.thru(self.layout.lane_capacity[lane], self.phi[lane], y)
+        layout = self.layout
+        return rules.thru(layout.lane_capacity[lane], self.phi[lane], y, layout.initial_flow[lane])
 
     def phase1_states(self, t: int) -> None:
         """Section 5.1 (and 3.4): factors, closures, surges, lane states, switching counters."""
@@ -219,7 +221,7 @@ class ReferenceRun:
             records.consumed_demand[self.layout.node_commodity[b]] += served
 
     def phase5_ordering(self) -> None:
-        """Section 5.5: inventory positions (all modes) and order-up-to orders."""
+        """Section 5.5: inventory positions (all modes), today's targets and the orders."""
         for b in self.positioned_buffers:
             in_transit = 0.0
             for lane in self.layout.inbound[b]:
@@ -227,7 +229,8 @@ class ReferenceRun:
             self.IP[b] = self.S[b] + in_transit
         self.order = [0.0] * self.n_buffers
         for b in self.layout.ordering_buffers:
-            self.order[b] = rules.order_up_to(self.layout.target[b], self.IP[b])
+            self.T[b] = self.states.order_target(b)
+            self.order[b] = rules.order_up_to(self.T[b], self.IP[b])
 
     def phase6a_allocation(self) -> None:
         """Section 5.6: effective shares, requests ``thru(O_b e_l)``, each supplier's fills."""
@@ -255,11 +258,12 @@ class ReferenceRun:
                 self.f[n],
             )
             ranks = None if self.ranks is None else self.ranks[n]
-            rules.allocate(request, lanes, available, ranks, self.fill)
+            flow = self.layout.initial_flow if self.layout.by_share else None
+            rules.allocate(request, lanes, available, ranks, self.fill, flow)
 
     def phase6b_release(self) -> None:
         """Section 5.7: each consumer's need, then strategic stockpiles release to the triggered."""
-        self.need = emergency.needs(self.layout, self.IP, self.fill)
+        self.need = emergency.needs(self.layout, self.IP, self.fill, self.T)
         emergency.release(self.layout, self.S, self.f, self.phi, self.need, self.fill)
 
     def phase6c_sharing(self) -> None:

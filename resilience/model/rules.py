@@ -32,18 +32,21 @@ __all__ = [
     "cover",
     "delivery",
     "effective_shares",
+    "extra_lead_days",
     "fill_pro_rata",
     "lane_route",
     "licensing_delay",
     "lognormal_demand",
     "lognormal_parameters",
     "need",
+    "order_target",
     "order_up_to",
     "production",
     "release_available",
     "scaled_capacity",
     "serve",
     "sharing_offer",
+    "split",
     "split_shipment",
     "supplier_available",
     "surge_multiplier",
@@ -144,16 +147,25 @@ def switching_counter(previous: int, avail: float) -> int:
     return previous + 1 if avail < 1.0 else 0
 
 
-def thru(capacity: float, phi: float, y: float) -> float:
+def thru(capacity: float, phi: float, y: float, flow: float = _INF) -> float:
     """Through-capacity (section 5.1): what a lane of capacity ``K_l`` passes of a request ``y``.
 
-    ``min(y, K_l * phi_l)`` for finite ``K_l``; ``phi_l * y`` for an unbounded lane, which thus
-    carries the fraction ``phi_l`` of what is asked of it.
+    Undisrupted (``phi_l = 1``) a lane passes ``min(y, K_l)``. Disrupted, a normal lane passes
+    at most ``phi_l * B_l``, where ``flow`` is its undisrupted flow ``B_l = min(s_l r_b, K_l)``
+    (units/day), whether it has a capacity or not: a 50% restriction halves what it carries
+    however large the order. Release and sharing lanes have no undisrupted flow (``flow = inf``):
+    they pass ``min(y, K_l * phi_l)``, or ``phi_l * y`` when unbounded.
     """
-    if capacity == _INF:
-        return phi * y
-    limit = capacity * phi
-    return limit if limit < y else y  # min(y, K_l * phi_l), as min() picks
+    if phi < 1.0:
+        if flow != _INF:
+            limit = phi * flow
+        elif capacity == _INF:
+            return phi * y
+        else:
+            limit = capacity * phi
+    else:
+        limit = capacity
+    return limit if limit < y else y  # min(y, limit), as min() picks
 
 
 def scaled_capacity(capacity: float, factor: float) -> float:
@@ -232,6 +244,33 @@ def order_up_to(target: float, position: float) -> float:
     return quantity if quantity > 0.0 else 0.0
 
 
+def extra_lead_days(x: float, extra: int, factor: float, lic: int) -> float:
+    """Days beyond ``L_l`` a shipment leaving today takes on average (section 5.5):
+    ``Lic_l + E_l * x_l F_l / ((1 - x_l) + x_l F_l)``, the licensing delay plus the detour's
+    extra days times the part of the shipment that takes it (section 5.8); ``Lic_l`` alone when
+    nothing takes a detour."""
+    den = (1.0 - x) + x * factor
+    if x == 0.0 or extra == 0 or not den > 0.0:
+        return float(lic)
+    return lic + extra * (x * factor / den)
+
+
+def order_target(
+    target: float, rate: float, pipeline: float, surge: float, extra_days: float
+) -> float:
+    """Today's order-up-to position ``T_b(t)`` under the adaptive rule (section 5.5), units.
+
+    ``T_b(t) = T_b + r_b ((m_b - 1) P_b + m_b X_b)``: the pipeline part of the target follows the
+    lanes' current lead times (``X_b = sum_l s_l * extra_lead_days_l``, days) and the buffer's
+    demand surge ``m_b`` (consumers; 1 elsewhere), so a detour or a surge that planners know of
+    does not eat into the stock on hand. ``target`` is ``T_b``, ``rate`` is ``r_b``,
+    ``pipeline`` is ``P_b`` (days). Exactly ``T_b`` when nothing is in effect.
+    """
+    if surge == 1.0 and extra_days == 0.0:
+        return target
+    return target + rate * ((surge - 1.0) * pipeline + surge * extra_days)
+
+
 # -- 5.6: effective shares and allocation ---------------------------------------------------
 
 
@@ -292,6 +331,7 @@ def allocate(
     available: float,
     ranks: Sequence[int] | None,
     fill: list[float],
+    flow: Sequence[float] | None = None,
 ) -> None:
     """One supplier's fills ``fill[l]`` of the requests ``request[l]`` on its outbound normal
     ``lanes`` from ``available`` units (section 5.6); both are indexed by lane row.
@@ -303,6 +343,8 @@ def allocate(
         ranks: the allocation rank of each of ``lanes``' destination country (priority
             allocation), or None for pro-rata.
         fill: written in place for each of ``lanes``, units.
+        flow: per lane row, the undisrupted flow ``B_l`` (units/day) that pro-rata by baseline
+            share divides by; None to divide by today's requests (``pro_rata_by = "orders"``).
     """
     total = 0.0
     for lane in lanes:
@@ -312,34 +354,73 @@ def allocate(
             fill[lane] = request[lane]
         return
     if ranks is None:
+        split(request, lanes, available, flow, fill)
+        return
+    remaining = available
+    for lane in lanes:
+        fill[lane] = 0.0  # ranks after the first that does not fit get nothing
+    for rank in sorted(set(ranks)):
+        members = [lane for lane, lane_rank in zip(lanes, ranks, strict=True) if lane_rank == rank]
+        rank_total = 0.0
+        for lane in members:
+            rank_total += request[lane]
+        if rank_total <= remaining:
+            for lane in members:
+                fill[lane] = request[lane]
+            remaining -= rank_total
+        else:
+            split(request, members, remaining, flow, fill)
+            break
+
+
+def split(
+    request: Sequence[float],
+    lanes: Sequence[int],
+    available: float,
+    flow: Sequence[float] | None,
+    fill: list[float],
+) -> None:
+    """Divide ``available`` units among ``lanes`` whose requests exceed it (section 5.6).
+
+    By orders (``flow`` None): ``q_l = r_l * A / sum r``. By baseline share: each buyer with an
+    undisrupted flow ``B_l > 0`` is entitled to ``A B_l / sum B`` over the buyers still
+    wanting more; a buyer whose request fits its entitlement gets its request and the others
+    share what it leaves (water-filling, at most one round per buyer). Buyers without a
+    baseline flow (alternates) share what the contracted buyers leave, by their requests.
+    """
+    if flow is None:
+        total = 0.0
+        for lane in lanes:
+            total += request[lane]
         for lane in lanes:
             fill[lane] = request[lane] * available / total
         return
-    for lane, quantity in zip(
-        lanes, _by_rank([request[lane] for lane in lanes], available, ranks), strict=True
-    ):
-        fill[lane] = quantity
-
-
-def _by_rank(requests: list[float], available: float, ranks: Sequence[int]) -> list[float]:
-    """Priority allocation when short: ranks ascending, the first rank that does not fit pro
-    rata with what remains, later ranks nothing (section 5.6)."""
-    fills = [0.0] * len(requests)
     remaining = available
-    for rank in sorted(set(ranks)):
-        members = [i for i, lane_rank in enumerate(ranks) if lane_rank == rank]
-        rank_total = 0.0
-        for i in members:
-            rank_total += requests[i]
-        if rank_total <= remaining:
-            for i in members:
-                fills[i] = requests[i]
-            remaining -= rank_total
-        else:
-            for i in members:
-                fills[i] = requests[i] * remaining / rank_total
-            break  # later ranks get 0
-    return fills
+    pending = [lane for lane in lanes if request[lane] > 0.0 and flow[lane] > 0.0]
+    for lane in lanes:
+        fill[lane] = 0.0
+    while pending:
+        weight = 0.0
+        for lane in pending:
+            weight += flow[lane]
+        met = [lane for lane in pending if request[lane] <= remaining * flow[lane] / weight]
+        if not met:
+            for lane in pending:
+                fill[lane] = remaining * flow[lane] / weight
+            remaining = 0.0
+            break
+        for lane in met:
+            fill[lane] = request[lane]
+            remaining = max(0.0, remaining - request[lane])
+        pending = [lane for lane in pending if lane not in met]
+    spot = [lane for lane in lanes if not flow[lane] > 0.0]
+    spot_total = 0.0
+    for lane in spot:
+        spot_total += request[lane]
+    for lane in spot:
+        fill[lane] = (
+            request[lane] if spot_total <= remaining else (request[lane] * remaining / spot_total)
+        )
 
 
 # -- 5.7: stockpile release and allied sharing ----------------------------------------------

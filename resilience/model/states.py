@@ -12,7 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from resilience.model.layout import Layout
-from resilience.model.rules import availability, lane_route, throughput
+from resilience.model.rules import (
+    availability,
+    extra_lead_days,
+    lane_route,
+    order_target,
+    throughput,
+)
 
 __all__ = ["DayStates"]
 
@@ -61,3 +67,18 @@ class DayStates:
         self.x_l[lane], self.E[lane], self.F[lane] = x, extra, factor
         self.phi[lane], self.avail[lane] = phi, avail
         return avail
+
+    def order_target(self, b: int) -> float:
+        """Buffer ``b``'s order-up-to position ``T_b(t)`` today (section 5.5), units: the
+        adaptive rule on today's lane states and surge, or ``T_b`` under ``order_target =
+        "fixed"``."""
+        layout = self.layout
+        if not layout.adaptive:
+            return layout.target[b]
+        extra = 0.0
+        for lane in layout.normal_in[b]:
+            extra += layout.share[lane] * extra_lead_days(
+                self.x_l[lane], self.E[lane], self.F[lane], self.lic[lane]
+            )
+        surge = self.surge[b] if b < layout.n_nodes else 1.0  # stock buffer b is node b
+        return order_target(layout.target[b], layout.rate[b], layout.pipeline[b], surge, extra)

@@ -89,6 +89,7 @@ class Network:
     seed: int
     replications: int
     recovery_threshold: float
+    recovery_window_days: int
     commodity_ids: tuple[str, ...]
     commodity_units: tuple[str, ...]
     country_ids: tuple[str, ...]
@@ -134,6 +135,9 @@ class Network:
     buffer_initial: FloatArray = _array("(B,)", F8, "units", "stock on day 0")
     buffer_target: FloatArray = _array(
         "(B,)", F8, "units", "order-up-to position: on-hand target plus expected pipeline"
+    )
+    buffer_pipeline_days: FloatArray = _array(
+        "(B,)", F8, "days", "expected pipeline P_b = sum of s_l L_l over normal inbound lanes"
     )
     buffer_capacity: FloatArray = _array("(B,)", F8, "units", "most it can hold; inf")
     buffer_lane_ptr: PtrArray = _array("(B+1,)", I8, "index", "inbound lanes of buffer i")
@@ -207,7 +211,9 @@ class Network:
     haz_pair_stream: KeyArray = _array(
         "(H,)", U8, "key", "random stream key of each pair (hazard id + ':' + node id)"
     )
-    haz_rate_per_day: FloatArray = _array("(Z,)", F8, "1/day", "outages per node per day")
+    haz_rate_per_day: FloatArray = _array(
+        "(Z,)", F8, "1/day", "1 / mean up time, calibrated so outages start at annual_rate"
+    )
     haz_duration: IntArray = _array("(Z,)", I4, "row", "distribution of outage days")
     haz_severity: FloatArray = _array("(Z,)", F8, "fraction", "share of capacity lost")
     haz_recovery_days: IntArray = _array("(Z,)", I4, "days", "linear recovery ramp")
@@ -215,6 +221,8 @@ class Network:
     # Consumers and policies
     consumers: IntArray = _array("(R,)", I4, "row", "consumer node rows, in node order")
     allocation: int = 0
+    allocation_by_share: bool = True
+    adaptive_ordering: bool = True
     release_trigger_days: float = 7.0
     release_max_fraction: float = 0.05
     sharing_trigger_days: float = 0.0

@@ -23,6 +23,7 @@ from resilience.network.arrays import (
     Network,
     csr,
 )
+from resilience.scenario.durations import exponential_mean_for_rounded_mean, up_time_days
 from resilience.scenario.schema import DISTRIBUTION_PARAMETERS, Distribution, Node, Scenario
 
 __all__ = ["compile_network", "stream_key"]
@@ -300,7 +301,11 @@ def compile_network(scenario: Scenario) -> Network:
         ]
         haz_groups.append(struck)
         haz_streams.extend(stream_key(f"{name}:{node_ids[row]}") for row in struck)
-        haz_rate.append(hazard.annual_rate / 365.0)
+        # The up time is what a cycle of 365 / annual_rate days leaves after the outage and its
+        # ramp (model.md 3.3), so that outages start at the stated rate; checks refuse a rate
+        # that leaves none.
+        up = up_time_days(hazard.annual_rate, hazard.duration, hazard.recovery_days)
+        haz_rate.append(1.0 / exponential_mean_for_rounded_mean(up))
         haz_duration.append(distributions.add(hazard.duration))
         haz_severity.append(hazard.severity)
         haz_recovery.append(hazard.recovery_days)
@@ -328,6 +333,7 @@ def compile_network(scenario: Scenario) -> Network:
         seed=meta.seed,
         replications=meta.replications,
         recovery_threshold=meta.recovery_threshold,
+        recovery_window_days=meta.recovery_window_days,
         commodity_ids=commodity_ids,
         commodity_units=tuple(c.unit for c in scenario.commodities.values()),
         country_ids=country_ids,
@@ -358,6 +364,7 @@ def compile_network(scenario: Scenario) -> Network:
         buffer_reference_rate=f8(reference),
         buffer_initial=f8(buffer_initial),
         buffer_target=f8(buffer_target),
+        buffer_pipeline_days=f8(pipeline_days),
         buffer_capacity=f8(buffer_capacity),
         buffer_lane_ptr=buffer_lane_ptr,
         buffer_lanes=buffer_lanes,
@@ -404,6 +411,8 @@ def compile_network(scenario: Scenario) -> Network:
         haz_recovery_days=i4(haz_recovery),
         consumers=np.flatnonzero(kind_codes == NODE_KIND_CODES["consumer"]).astype(np.int32),
         allocation=ALLOCATION_CODES[policies.allocation],
+        allocation_by_share=policies.pro_rata_by == "share",
+        adaptive_ordering=policies.order_target == "adaptive",
         release_trigger_days=policies.stockpile_release.trigger_cover_days,
         release_max_fraction=policies.stockpile_release.max_daily_release_fraction,
         sharing_trigger_days=sharing.trigger_cover_days if sharing else 0.0,

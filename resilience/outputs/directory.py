@@ -31,7 +31,7 @@ from resilience.errors import OutputError
 
 __all__ = ["CHECKPOINT_DIR", "LOCK", "MARKER", "OutputDirectory", "OutputKind"]
 
-OutputKind = Literal["run", "trace", "compare", "sweep", "criticality"]
+OutputKind = Literal["run", "trace", "compare", "sweep", "criticality", "sensitivity", "stress"]
 
 MARKER = ".resilience"
 LOCK = ".lock"
@@ -66,6 +66,11 @@ _WRITTEN_BY: dict[OutputKind, frozenset[str]] = {
     )
     | _VIEWS,
     "criticality": frozenset({"manifest.json", "criticality.parquet", "criticality.json"}) | _VIEWS,
+    "stress": frozenset({"manifest.json", "stress.parquet", "stress.csv", "stress.json"}) | _VIEWS,
+    "sensitivity": frozenset(
+        {"manifest.json", "sensitivity.json", "indices.parquet", "points.parquet"}
+    )
+    | _VIEWS,
 }
 """The files each kind of output writes (besides the marker, the lock and temporary files)."""
 

@@ -24,6 +24,7 @@ __all__ = [
     "fan_chart",
     "frontier_plot",
     "survive_recover_plot",
+    "tornado_plot",
 ]
 
 
@@ -188,3 +189,66 @@ def criticality_plot(ranking: list[dict[str, Any]], *, out: Path, top: int = 15)
     ax.tick_params(axis="y", labelsize=7)
     ax.grid(alpha=0.3, axis="x")
     return _save(plt, figure, out, "criticality")
+
+
+def tornado_plot(
+    indices: dict[str, list[dict[str, Any]]],
+    *,
+    method: str,
+    risk_label: str,
+    out: Path,
+    top: int = 15,
+) -> list[Path]:
+    """A tornado chart per output: each input's index as a horizontal bar, the largest on top.
+
+    Args:
+        indices: output (consumer) -> rows of `resilience.analysis.sensitivity.Indices.rows`.
+            Sobol rows draw ST as the bar, S1 as a narrower bar inside it, and the bootstrap
+            intervals as whiskers; Morris rows draw mu* with its interval, and sigma as a dot.
+        method: ``sobol`` or ``morris``; risk_label: the output measured (for the axis).
+        out: the directory; writes ``tornado.png`` and ``tornado.svg``.
+    """
+    plt = _pyplot()
+    count = len(indices)
+    height = max(min(top, max(len(rows) for rows in indices.values())), 1)
+    figure, axes = plt.subplots(
+        count, 1, figsize=(7.5, (0.45 * height + 1.2) * count), dpi=110, squeeze=False
+    )
+    for ax, (output, rows) in zip(axes[:, 0], indices.items(), strict=True):
+        shown = rows[:top][::-1]  # rows come most important first; barh draws bottom-up
+        labels = [row["input"] for row in shown]
+        y = np.arange(len(shown))
+        if method == "sobol":
+            total = np.array([row["total"] for row in shown])
+            first = np.array([row["first"] for row in shown])
+            ax.barh(y, total, height=0.7, color="tab:blue", alpha=0.45, label="total (ST)")
+            ax.barh(y, first, height=0.35, color="tab:blue", label="first order (S1)")
+            ax.errorbar(
+                total, y, fmt="none", ecolor="0.2", capsize=3, lw=0.8,
+                xerr=_whiskers(total, shown, "total"),
+            )  # fmt: skip
+            ax.set_xlabel(f"Sobol index of {risk_label} (share of its variance)")
+            ax.axvline(0.0, color="0.3", lw=0.6)
+        else:
+            mu_star = np.array([row["mu_star"] for row in shown])
+            ax.barh(y, mu_star, height=0.7, color="tab:green", label="mu* (mean |effect|)")
+            ax.errorbar(
+                mu_star, y, fmt="none", ecolor="0.2", capsize=3, lw=0.8,
+                xerr=_whiskers(mu_star, shown, "mu_star"),
+            )  # fmt: skip
+            ax.plot([row["sigma"] for row in shown], y, "o", color="tab:orange", ms=4,
+                    label="sigma (interactions)")  # fmt: skip
+            ax.set_xlabel(f"change of {risk_label} per full range of the input")
+        ax.set_yticks(y, labels, fontsize=7)
+        ax.set_title(output, fontsize=9)
+        ax.grid(alpha=0.3, axis="x")
+        ax.legend(fontsize=7, loc="lower right")
+    figure.suptitle(f"Sensitivity ({method}): the inputs that move the output most", fontsize=10)
+    return _save(plt, figure, out, "tornado")
+
+
+def _whiskers(value: FloatArray, rows: Sequence[dict[str, Any]], name: str) -> FloatArray:
+    """(2, k) distances from each bar's end to its interval's ends (never negative)."""
+    low = np.array([row[f"{name}_low"] for row in rows])
+    high = np.array([row[f"{name}_high"] for row in rows])
+    return np.vstack([np.maximum(value - low, 0.0), np.maximum(high - value, 0.0)])

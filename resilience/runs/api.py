@@ -21,7 +21,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +30,9 @@ from resilience.errors import ResilienceError
 from resilience.model.outcomes import CONSUMER_METRICS
 from resilience.outputs.rundir import open_run
 from resilience.scenario.loader import load_scenario
+
+if TYPE_CHECKING:
+    from resilience.engines.execution import Executor
 
 __all__ = ["Result", "compare", "load_run", "run", "sweep"]
 
@@ -161,11 +164,13 @@ def run(
     out: str | Path | None = None,
     overwrite: bool = False,
     threads: int | None = None,
+    executor: Executor | None = None,
 ) -> Result:
     """Run a scenario (a path or a shipped name) as `resilience run` does, and return a `Result`.
 
     ``set`` maps key paths to values (``{"nodes.jp_lng.inventory.target_days": 30}``); with
-    ``out``, the run directory is written too.
+    ``out``, the run directory is written too. ``executor`` runs the batches elsewhere, e.g. a
+    `resilience.engines.dask_executor.DaskExecutor` on a Dask client (docs/scale-out.md).
     """
     from resilience.runs.runner import RunSettings, run_scenario
 
@@ -180,7 +185,7 @@ def run(
     )
     if threads:
         settings = dataclasses.replace(settings, threads=threads)
-    result = run_scenario(loaded, settings)
+    result = run_scenario(loaded, settings, executor=executor)
     network = result.network
     manifest = open_run(Path(out)) if out is not None else {}
     return Result(
@@ -220,6 +225,7 @@ def compare(
     set: Mapping[str, object] | None = None,
     replications: int | None = None,
     seed: int | None = None,
+    executor: Executor | None = None,
 ) -> Any:
     """`resilience compare` as a DataFrame: one row per alternative x consumer x statistic with
     base, alternative, difference and its paired and unpaired 95% intervals."""
@@ -234,6 +240,7 @@ def compare(
         load_scenario(base, overrides),
         variants,
         CompareSettings(replications=replications, seed=seed),
+        executor=executor,
     )
     rows = [
         {"alternative": alt.label, "consumer": consumer.consumer,
@@ -253,6 +260,7 @@ def sweep(
     set: Mapping[str, object] | None = None,
     replications: int | None = None,
     seed: int | None = None,
+    executor: Executor | None = None,
 ) -> Any:
     """`resilience sweep` over the grid of ``levers`` ({path: [values]}) as a DataFrame: one row
     per design point x consumer with the annual cost and the risk measures."""
@@ -269,5 +277,6 @@ def sweep(
         SweepSettings(replications=replications, seed=seed),
         overlays=tuple(str(item) for item in overlays),
         overrides=_overrides(set),
+        executor=executor,
     )
     return _pandas().DataFrame(result.rows)

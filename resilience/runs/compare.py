@@ -20,10 +20,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from resilience.analysis.compare import ConsumerComparison, compare_consumer
+from resilience.engines.execution import Executor
 from resilience.errors import ResilienceError
 from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.provenance import finish_stamp, scenario_provenance
 from resilience.outputs.rundir import MANIFEST, atomic_write, write_json
+from resilience.runs.jobs import JobProgress, run_each
 from resilience.runs.runner import RunResult, RunSettings, run_scenario
 from resilience.runs.settings import JobSettings
 from resilience.scenario.loader import LoadedScenario
@@ -88,17 +90,21 @@ def compare_scenarios(
     settings: CompareSettings,
     *,
     progress: ProgressCallback | None = None,
+    executor: Executor | None = None,
 ) -> Comparison:
     """Run ``base`` and each labelled alternative on common random numbers and compare them.
+
+    ``executor`` runs every scenario's batches (default: this process, ``settings.threads``
+    threads); the differences do not depend on it.
 
     Raises:
         OutputError: ``settings.out`` may not or cannot be used (nothing was run).
         ComparisonError: an alternative shares no consumer with the base.
     """
     if settings.out is None:
-        return _compare(base, alternatives, settings, progress)
+        return _compare(base, alternatives, settings, progress, executor)
     with OutputDirectory(settings.out, "compare", overwrite=settings.overwrite):
-        comparison = _compare(base, alternatives, settings, progress)
+        comparison = _compare(base, alternatives, settings, progress, executor)
         files = _write(settings.out, comparison, base, alternatives, settings)
         return dataclasses.replace(comparison, files=files)
 
@@ -108,6 +114,7 @@ def _compare(
     alternatives: Sequence[tuple[str, LoadedScenario]],
     settings: CompareSettings,
     progress: ProgressCallback | None,
+    executor: Executor | None,
 ) -> Comparison:
     started = time.perf_counter()
     replications = settings.replications or base.scenario.scenario.replications
@@ -115,20 +122,20 @@ def _compare(
     run = RunSettings(
         replications=replications, seed=seed, threads=settings.threads, summarise=False
     )
-    total = replications * (1 + len(alternatives))
+    tally = JobProgress(replications * (1 + len(alternatives)), progress)
+    base_run = run_scenario(base, run, executor=executor, progress=tally.reporter(0))
 
-    def run_one(loaded: LoadedScenario, offset: int) -> RunResult:
-        def report(done: int, _: int) -> None:
-            if progress is not None:
-                progress(offset + done, total)
+    def against_base(
+        label: str, loaded: LoadedScenario
+    ) -> Callable[[ProgressCallback], AlternativeComparison]:
+        def job(report: ProgressCallback) -> AlternativeComparison:
+            alternative = run_scenario(loaded, run, executor=executor, progress=report)
+            return _pair(label, base_run, alternative, seed)
 
-        return run_scenario(loaded, run, progress=report)
+        return job
 
-    base_run = run_one(base, 0)
-    compared = [
-        _pair(label, base_run, run_one(loaded, replications * (i + 1)), seed)
-        for i, (label, loaded) in enumerate(alternatives)
-    ]
+    jobs = [against_base(label, loaded) for label, loaded in alternatives]
+    compared = run_each(jobs, executor, tally, first=1)
     return Comparison(
         base.scenario.scenario.name,
         seed,

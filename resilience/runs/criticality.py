@@ -20,18 +20,26 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from resilience.analysis.criticality import Element, ElementImpact, ElementKind, elements, impact
+from resilience.engines.execution import Executor
 from resilience.errors import ResilienceError
 from resilience.network.compiler import compile_network
 from resilience.network.tables import build_tables
 from resilience.outputs.directory import OutputDirectory
 from resilience.outputs.provenance import finish_stamp, scenario_provenance
 from resilience.outputs.rundir import MANIFEST, atomic_write, write_json
+from resilience.runs.jobs import JobProgress, run_each
 from resilience.runs.runner import RunSettings, run_scenario
 from resilience.runs.settings import JobSettings
 from resilience.scenario.loader import LoadedScenario
 from resilience.scenario.schema import Scenario
 
-__all__ = ["CriticalityResult", "CriticalitySettings", "run_criticality"]
+__all__ = [
+    "CriticalityError",
+    "CriticalityResult",
+    "CriticalitySettings",
+    "focus_consumers",
+    "run_criticality",
+]
 
 
 class CriticalityError(ResilienceError):
@@ -71,21 +79,31 @@ def run_criticality(
     settings: CriticalitySettings,
     *,
     progress: ProgressCallback | None = None,
+    executor: Executor | None = None,
 ) -> CriticalityResult:
     """Knock out each element upstream of the chosen consumers and rank them.
+
+    ``executor`` runs the batches of the base and of every knockout (default: this process,
+    ``settings.threads`` threads); the ranking does not depend on it.
 
     Raises:
         CriticalityError: unknown consumer or country, or no element upstream.
         OutputError: ``settings.out`` may not or cannot be used.
     """
     if settings.out is None:
-        return _criticality(loaded, settings, progress)
+        return _criticality(loaded, settings, progress, executor)
     with OutputDirectory(settings.out, "criticality", overwrite=settings.overwrite):
-        result = _criticality(loaded, settings, progress)
+        result = _criticality(loaded, settings, progress, executor)
         return dataclasses.replace(result, files=_write(settings.out, result, loaded, settings))
 
 
-def _focus(network: Any, settings: CriticalitySettings) -> list[int]:
+def focus_consumers(network: Any, settings: CriticalitySettings) -> list[int]:
+    """Rows of `Network.consumers` named by ``settings.consumers`` and ``settings.countries``
+    (every consumer when neither is given).
+
+    Raises:
+        CriticalityError: an unknown consumer or country, or no consumer in the countries.
+    """
     rows = {network.node_ids[node]: r for r, node in enumerate(network.consumers)}
     unknown = [c for c in settings.consumers if c not in rows]
     if unknown:
@@ -112,12 +130,15 @@ def _focus(network: Any, settings: CriticalitySettings) -> list[int]:
 
 
 def _criticality(
-    loaded: LoadedScenario, settings: CriticalitySettings, progress: ProgressCallback | None
+    loaded: LoadedScenario,
+    settings: CriticalitySettings,
+    progress: ProgressCallback | None,
+    executor: Executor | None,
 ) -> CriticalityResult:
     started = time.perf_counter()
     network = compile_network(loaded.scenario)
     tables = build_tables(network)
-    focus = _focus(network, settings)
+    focus = focus_consumers(network, settings)
     prefix = "knockout"
     while any(name.startswith(prefix) for name in loaded.scenario.disruptions):
         prefix += "x"
@@ -132,31 +153,31 @@ def _criticality(
     run = RunSettings(
         replications=replications, seed=seed, threads=settings.threads, summarise=False
     )
-    total = replications * (1 + len(found))
-
-    def report_from(offset: int) -> Callable[[int, int], None]:
-        def report(done: int, _: int) -> None:
-            if progress is not None:
-                progress(offset + done, total)
-
-        return report
-
-    base = run_scenario(loaded, run, progress=report_from(0)).accumulator.consumer
+    tally = JobProgress(replications * (1 + len(found)), progress)
+    base = run_scenario(loaded, run, executor=executor, progress=tally.reporter(0))
+    base_consumer = base.accumulator.consumer
     raw = loaded.scenario.model_dump(mode="json", by_alias=True)
-    impacts: list[ElementImpact] = []
-    ranking: list[tuple[Element, ElementImpact]] = []
-    for index, element in enumerate(found, start=1):
-        variant = dict(raw, disruptions={**raw.get("disruptions", {}), **element.disruptions})
-        knocked_out = LoadedScenario(
-            Scenario.model_validate(variant), loaded.files, loaded.overrides, loaded.overlays
-        )
-        result = run_scenario(knocked_out, run, progress=report_from(index * replications))
-        rows = impact(
-            network, element, base, result.accumulator.consumer, focus,
-            duration=settings.duration,
-        )  # fmt: skip
-        impacts += rows
-        ranking.append((element, max(rows, key=lambda row: row.delta_share_short)))
+
+    def knockout(element: Element) -> Callable[[ProgressCallback], list[ElementImpact]]:
+        def job(report: ProgressCallback) -> list[ElementImpact]:
+            variant = dict(raw, disruptions={**raw.get("disruptions", {}), **element.disruptions})
+            knocked_out = LoadedScenario(
+                Scenario.model_validate(variant), loaded.files, loaded.overrides, loaded.overlays
+            )
+            result = run_scenario(knocked_out, run, executor=executor, progress=report)
+            return impact(
+                network, element, base_consumer, result.accumulator.consumer, focus,
+                duration=settings.duration,
+            )  # fmt: skip
+
+        return job
+
+    per_element = run_each([knockout(element) for element in found], executor, tally, first=1)
+    impacts = [row for rows in per_element for row in rows]
+    ranking = [
+        (element, max(rows, key=lambda row: row.delta_share_short))
+        for element, rows in zip(found, per_element, strict=True)
+    ]
     ranking.sort(key=lambda pair: -pair[1].delta_share_short)
     return CriticalityResult(
         network.name,

@@ -31,7 +31,13 @@ from typing import Any, Literal
 from kernels.daily import BLOCK
 from resilience.analysis.summary import RunAccumulator, RunInvariantError
 from resilience.engines.des import DesExecutor, DetailOptions
-from resilience.engines.execution import BatchPlan, Executor, LocalExecutor, plan_batches
+from resilience.engines.execution import (
+    BatchPlan,
+    Executor,
+    LocalExecutor,
+    parallelism,
+    plan_batches,
+)
 from resilience.errors import OutputError
 from resilience.network.arrays import Network
 from resilience.network.compiler import compile_network
@@ -80,6 +86,17 @@ def default_batch_size(network: Network, threads: int) -> int:
     size = max(1, BATCH_WORK // max(1, per_replication))
     unit = BLOCK * max(1, threads)
     return max(unit, (size // unit) * unit)
+
+
+def _spread(size: int, replications: int, executor: Executor) -> int:
+    """``size``, or smaller (whole blocks) so that each worker thread of a cluster
+    (``executor.parallelism``, when it has one) gets about four batches to balance the load. The
+    numbers do not depend on the batch size."""
+    workers = parallelism(executor)
+    if workers <= 1:
+        return size
+    share = -(-replications // (4 * workers))
+    return max(BLOCK, min(size, -(-share // BLOCK) * BLOCK))
 
 
 @dataclass(frozen=True)
@@ -190,7 +207,9 @@ def _plan(loaded: LoadedScenario, settings: RunSettings, executor: Executor | No
     else:
         runner = executor or LocalExecutor(threads=settings.threads)
         threads = settings.threads
-        batch_size = settings.batch_size or default_batch_size(network, settings.threads)
+        batch_size = settings.batch_size or _spread(
+            default_batch_size(network, settings.threads), replications, runner
+        )
     return _Plan(network, replications, seed, batch_size, threads, runner, details)
 
 

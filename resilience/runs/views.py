@@ -6,7 +6,8 @@ into ``DIR/plots/`` as PNG and SVG:
 - a run: daily service bands (when the run kept ``--bands``), the exceedance curve of shortfall
   and the TTS/TTR distributions, for the consumers that were ever short (the nine most short);
 - a sweep: the cost-risk frontier (`resilience.runs.frontier`);
-- a criticality ranking: the most critical elements as bars.
+- a criticality ranking: the most critical elements as bars;
+- a sensitivity analysis: the tornado chart of its indices (`resilience.runs.sensitivity`).
 """
 
 from __future__ import annotations
@@ -54,6 +55,11 @@ def plot_output(output: Output) -> list[Path]:
     if output.kind == "criticality":
         ranking = json.loads((output.path / "criticality.json").read_text())["ranking"]
         return plots.criticality_plot(ranking, out=folder)
+    if output.kind == "sensitivity":
+        from resilience.runs.sensitivity import draw_tornado
+
+        document = json.loads((output.path / "sensitivity.json").read_text(encoding="utf-8"))
+        return draw_tornado(document, folder)
     raise RunDirectoryError(f"{output.path}: a {output.kind} has no plots yet")
 
 

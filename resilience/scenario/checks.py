@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from resilience.errors import Problem
+from resilience.scenario.durations import rounded_duration_mean, up_time_days
 from resilience.scenario.schema import Scenario
 
 __all__ = ["SHARE_TOLERANCE", "check_scenario", "check_scenario_references"]
@@ -166,6 +167,7 @@ def check_scenario(scenario: Scenario, *, raw: Mapping[str, Any] | None = None) 
     problems += _check_shares(scenario)
     problems += _check_bill_of_materials(scenario)
     problems += _check_hazard_classes(scenario)
+    problems += _check_hazard_rates(scenario)
     problems += _check_stream_names(scenario)
     if not problems:
         problems += _check_reachability(scenario)
@@ -325,6 +327,24 @@ def _check_hazard_classes(scenario: Scenario) -> list[Problem]:
                 Problem("", ("hazards", name),
                         "matches no node (check kinds, countries and commodities)")
             )  # fmt: skip
+    return problems
+
+
+def _check_hazard_rates(scenario: Scenario) -> list[Problem]:
+    """A hazard's outages and ramps fit in its cycle of ``365 / annual_rate`` days (model.md
+    3.3): the rate counts outage starts, so an outage that lasts longer than the cycle makes the
+    stated rate impossible."""
+    problems = []
+    for name, hazard in scenario.hazards.items():
+        if up_time_days(hazard.annual_rate, hazard.duration, hazard.recovery_days) > 0.0:
+            continue
+        busy = rounded_duration_mean(hazard.duration) + hazard.recovery_days
+        problems.append(
+            Problem("", ("hazards", name, "annual_rate"),
+                    f"{hazard.annual_rate:g} outages a year cannot start on one node: each "
+                    f"takes {busy:.4g} days on average (outage plus recovery_days), so at most "
+                    f"{365.0 / busy:.4g} a year fit")
+        )  # fmt: skip
     return problems
 
 

@@ -214,6 +214,15 @@ class Meta(_Table):
         le=1.0,
         description="daily service level (served/demand) that counts as recovered, for TTR",
     )
+    recovery_window_days: int = Field(
+        14,
+        ge=1,
+        le=36_500,
+        description=(
+            "days service must stay at or above recovery_threshold (or until the horizon ends) "
+            "for TTR to count it as recovered"
+        ),
+    )
 
 
 class Commodity(_Table):
@@ -560,6 +569,20 @@ class Policies(_Table):
     priority_order: list[Identifier] = Field(
         default_factory=list,
         description="priority allocation: country ids served first, in order",
+    )
+    pro_rata_by: Literal["share", "orders"] = Field(
+        "share",
+        description=(
+            "how a short supplier divides stock pro rata (within a rank, for priority): by each "
+            "buyer's share of its undisrupted flow (contracted volumes), or by today's orders"
+        ),
+    )
+    order_target: Literal["adaptive", "fixed"] = Field(
+        "adaptive",
+        description=(
+            "order-up-to positions: 'adaptive' adds the pipeline of a known detour, licensing "
+            "delay or demand surge to the target; 'fixed' keeps the undisrupted target"
+        ),
     )
     switching_delay_days: WholeDays = Field(
         30, description="days before orders move from an impaired lane to its alternates"

@@ -52,8 +52,8 @@ Position = tuple[
     list[deque[float]] | None,  # the pipelines of its inbound lanes, when all are fluid
     list[FluidLane],  # its inbound lanes (all modes)
     list[int] | None,  # its share group (normal inbound lanes), None when it does not order
-    list[tuple[int, float, float]],  # (lane, share, capacity) over the group
-    float,  # its order-up-to target T_b, units
+    list[tuple[int, float, float, float]],  # (lane, share, capacity, undisrupted flow) per lane
+    float,  # its undisrupted order-up-to target T_b, units
 ]
 
 
@@ -112,7 +112,10 @@ class NodeAgent:
             inbound = [lanes[lane] for lane in layout.inbound[b]]
             fluid = all(type(lane) is FluidLane for lane in inbound)
             queues = [lane.queue for lane in inbound] if fluid else None
-            members = [(i, layout.share[i], layout.lane_capacity[i]) for i in group or []]
+            members = [
+                (i, layout.share[i], layout.lane_capacity[i], layout.initial_flow[i])
+                for i in group or []
+            ]
             self.positions.append((b, queues, inbound, group, members, layout.target[b]))
         self.bounded = [
             b for b in buffers if layout.inbound[b] and not math.isinf(layout.capacity[b])
@@ -205,12 +208,14 @@ class NodeAgent:
         """Positions and order-up-to orders (5.5), then the requests on each lane (5.6)."""
         S = self.S
         IP = self.model.IP
+        T = self.model.T
         request = self.request_of
         board = self.board
         phi = board.phi
         impaired = board.impaired
         trace = self.trace
         pass_through, order_up_to_ = thru, order_up_to  # local names: called per lane and day
+        adaptive = self.layout.adaptive
         for b, queues, inbound, group, members, target in self.positions:
             if queues is not None:  # fluid lanes: the same sums as `FluidLane.in_transit`, in C
                 total = sum(map(sum, queues), 0.0)
@@ -222,17 +227,19 @@ class NodeAgent:
             IP[b] = position
             if group is None:
                 continue
+            # Today's target follows the board's detours, licensing delays and surge (5.5).
+            target = T[b] = board.order_target(b) if adaptive else target
             quantity = order_up_to_(target, position)
             if trace is not None and quantity > 0.0:
                 trace.buffer(self.env.now, "order", b, quantity)
             # r_l = thru_l(O_b * e_l) (5.6); e_l = s_l - 0 + 0 = s_l unless a lane is switched.
             shares = None if impaired.isdisjoint(group) else self._shares_now(b, group, day)
             if shares is None:
-                for lane, share, cap in members:
-                    request[lane] = pass_through(cap, phi[lane], quantity * share)
+                for lane, share, cap, flow in members:
+                    request[lane] = pass_through(cap, phi[lane], quantity * share, flow)
             else:
-                for (lane, _, cap), effective in zip(members, shares, strict=True):
-                    request[lane] = pass_through(cap, phi[lane], quantity * effective)
+                for (lane, _, cap, flow), effective in zip(members, shares, strict=True):
+                    request[lane] = pass_through(cap, phi[lane], quantity * effective, flow)
 
     def _shares_now(self, b: int, group: list[int], day: int) -> list[float] | None:
         """The effective shares of buffer ``b``'s group today, None when they are the shares."""
@@ -277,7 +284,8 @@ class NodeAgent:
         available = supplier_available(
             self.S[n], self.kind == STORAGE, self.capacity, self.board.f[n]
         )
-        allocate(self.request_of, self.out, available, self.ranks, self.fill_of)
+        flow = self.layout.initial_flow if self.layout.by_share else None
+        allocate(self.request_of, self.out, available, self.ranks, self.fill_of, flow)
 
     def ship(self, day: int) -> None:
         """Every filled lane leaves this node's stock and enters its pipeline (5.8)."""

@@ -44,7 +44,7 @@ class EmergencyPolicy:
         """Phase 6b: each consumer's need, then strategic stockpiles release to the triggered."""
         model = self.model
         self.fills = {}
-        self.need = needs(self.layout, model.IP, model.fill)
+        self.need = needs(self.layout, model.IP, model.fill, model.T)
         release(self.layout, model.S, model.board.f, model.board.phi, self.need, self.fills)
 
     def sharing(self, day: int) -> None:

@@ -34,6 +34,7 @@ class DesState:
 
     Attributes (quantities in units of each buffer's or lane's commodity):
         S: (B,) stock on hand per buffer.   IP: (B,) today's inventory position per buffer.
+        T: (B,) today's order-up-to position per buffer (section 5.5).
         request, fill: (L,) today's normal requests and fills per lane (phases 6a and 7).
         records: the running totals for the metrics.   board: the disruption state.
     """
@@ -56,6 +57,7 @@ class DesState:
         n_buffers, n_lanes = layout.n_buffers, layout.n_lanes
         self.S = list(layout.initial)
         self.IP = [0.0] * n_buffers
+        self.T = list(layout.target)
         self.request = [0.0] * n_lanes
         self.fill = [0.0] * n_lanes
         self.records = Records.start(network)
