@@ -14,12 +14,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from resilience.cli.main import main
 from resilience.outputs import rundir
+from resilience.outputs.directory import CHECKPOINT_DIR
 
 ENV = {**os.environ, "COLUMNS": "160"}
 LONG_RUN = ("-n", "100000", "--set", "scenario.horizon_days=36500")
@@ -161,7 +163,12 @@ def test_a_full_disk_still_prints_the_summary(
     """The write fails as on a full disk (ENOSPC): exit 2, the table is printed, no manifest,
     no temporary file, no lock."""
 
-    def full_disk(path: Path, write: object) -> None:
+    real_write = rundir.atomic_write
+
+    def full_disk(path: Path, write: Callable[[Path], None]) -> None:
+        if path.parent.name == CHECKPOINT_DIR:  # the disk fills up once the rows are in
+            real_write(path, write)
+            return
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(rundir, "atomic_write", full_disk)
@@ -173,7 +180,8 @@ def test_a_full_disk_still_prints_the_summary(
     assert f"--out {out}: the results could not be written (No space left on device)" in (
         captured.err
     )
-    assert {path.name for path in out.iterdir()} == {".resilience"}
+    # The checkpoint stays, so that `resilience resume` can write the results without running.
+    assert {path.name for path in out.iterdir()} == {".resilience", CHECKPOINT_DIR}
 
 
 def test_sigterm_is_handled_like_ctrl_c(tmp_path: Path) -> None:
@@ -186,4 +194,5 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path: Path) -> None:
     assert process.returncode == 128 + signal.SIGTERM
     assert "terminated: no results written" in stderr
     assert "Traceback" not in stderr
-    assert {path.name for path in out.iterdir()} == {".resilience"}
+    # Nothing that looks like a result: the marker, and the checkpoint `resume` finishes from.
+    assert {path.name for path in out.iterdir()} == {".resilience", CHECKPOINT_DIR}

@@ -120,7 +120,9 @@ def tail_statistics(sample: FloatArray, axis: int = -1) -> FloatArray:
 TAIL_STATISTIC_NAMES = ("p5", "p50", "p95", "p99", "var95", "var99", "cvar95", "cvar99")
 
 
-def tail_intervals(sample: FloatArray, seed: Sequence[int]) -> dict[str, tuple[float, float]]:
+def tail_intervals(
+    sample: FloatArray, seed: Sequence[int], block: int | None = None
+) -> dict[str, tuple[float, float]]:
     """Seeded 95% percentile-bootstrap intervals of every `tail_statistics` entry.
 
     A sample with a single distinct value (no consumer short, say) has every statistic equal to
@@ -130,6 +132,10 @@ def tail_intervals(sample: FloatArray, seed: Sequence[int]) -> dict[str, tuple[f
         sample: (n,) float64 per-replication values (a consumer's total shortfall, units).
         seed: entropy for the resampling's generator, e.g. ``(run seed, consumer row)``, so the
             same run gives the same intervals and no two consumers share a stream.
+        block: resamples drawn and evaluated at a time (default: all at once). Memory is
+            O(block x n); the intervals are the same bit for bit whatever the block, since the
+            resamples are drawn from the one generator in the same order
+            (tests/test_intervals.py).
     """
     from scipy import stats  # imported where it is used: the file commands never load scipy
 
@@ -142,6 +148,7 @@ def tail_intervals(sample: FloatArray, seed: Sequence[int]) -> dict[str, tuple[f
         (sample,),
         tail_statistics,
         n_resamples=BOOTSTRAP_RESAMPLES,
+        batch=block,
         method="percentile",
         vectorized=True,
         rng=np.random.default_rng(list(seed)),

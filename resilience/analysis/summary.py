@@ -1,17 +1,19 @@
 """Across replications: means with confidence intervals, quantiles, VaR and CVaR (model.md 8).
 
-`RunAccumulator` takes batch results as they come. It keeps one row per replication and
-consumer (the replications table needs them anyway), never a day axis. The optional daily
-service bands go into per-day histograms of fixed size, so memory does not grow with
-replications x days. Every batch's material balance is checked as it arrives (model.md 7.3); a
-break raises `ConservationError` before anything is written.
+`RunAccumulator` takes batch results as they come, never with a day axis. Its per-replication
+rows are kept in memory (for the analysis jobs and the notebook API) or streamed to a sink (a run
+directory's column files), from which the summary reads one consumer's metric at a time and
+computes every statistic exactly, so that a streamed run's memory does not grow with
+replications (docs/decisions.md, "Memory and resumable runs"). The optional daily service bands
+go into per-day histograms of fixed size. Every batch's material balance is checked as it
+arrives (model.md 7.3); a break raises `ConservationError` before anything is written.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -38,11 +40,14 @@ from resilience.network.arrays import Network
 
 __all__ = [
     "BAND_BINS",
+    "BOOTSTRAP_BLOCK",
     "CONSERVATION_TOLERANCE",
     "QUANTILES",
+    "ColumnSink",
     "ConservationError",
     "RunAccumulator",
     "RunInvariantError",
+    "add_to_histogram",
     "affected_consumers",
     "band_values",
     "check_conservation",
@@ -163,31 +168,59 @@ def band_values() -> FloatArray:
     return np.concatenate([[0.0], centres, [1.0]])
 
 
+class ColumnSink(Protocol):
+    """Where per-replication outcomes go when they are not kept in memory (a run directory's
+    column files, `resilience.outputs.columns.ColumnFiles`): appended batch by batch, read back
+    one column at a time for the summary."""
+
+    def append(self, consumer: FloatArray, network: FloatArray) -> None:
+        """Append (count, R, len(CONSUMER_METRICS)) consumer and (count, len(NETWORK_METRICS))
+        network outcomes of the next replications."""
+
+    def consumer_column(self, row: int, metric: int, count: int) -> FloatArray:
+        """(count,) float64: metric ``metric`` of consumer ``row`` in replications 0..count-1."""
+
+    def network_column(self, metric: int, count: int) -> FloatArray:
+        """(count,) float64: network metric ``metric`` in replications 0..count-1."""
+
+
+BOOTSTRAP_BLOCK = 1 << 20
+"""Resampled values per bootstrap block (8 MB of float64): the tail intervals resample in blocks
+of ``BOOTSTRAP_BLOCK // n`` resamples, so their memory does not grow with replications."""
+
+
 @dataclass
 class RunAccumulator:
     """Collects batch results in replication order and summarises them.
 
     ``seed`` (default: the network's) seeds the bootstrap of the tail intervals, so that a run's
     summary is a function of its inputs alone.
+
+    The per-replication outcomes are kept in memory (``keep_rows``: what the analysis jobs and
+    the notebook API read) and/or appended to a ``sink`` (a run directory's column files); the
+    summary reads one column of one consumer at a time from either, so with a sink and without
+    ``keep_rows`` memory does not grow with replications. The statistics are computed on the same
+    contiguous columns either way, so the summary is the same bit for bit.
     """
 
     network: Network
     replications: int
     bands: bool = False
     seed: int | None = None
-    _consumer: FloatArray = field(init=False)
-    _network: FloatArray = field(init=False)
-    _conservation: FloatArray = field(init=False)
+    keep_rows: bool = True
+    sink: ColumnSink | None = None
+    _consumer: FloatArray | None = field(init=False, default=None)
+    _network: FloatArray | None = field(init=False, default=None)
     _histogram: npt.NDArray[np.int64] | None = field(init=False, default=None)
     _done: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
+        if not self.keep_rows and self.sink is None:
+            raise ValueError("outcomes must go somewhere: keep_rows or a sink")
         n_consumers = len(self.network.consumers)
-        self._consumer = np.empty((self.replications, n_consumers, len(CONSUMER_METRICS)))
-        self._network = np.empty((self.replications, len(NETWORK_METRICS)))
-        self._conservation = np.empty(
-            (self.replications, len(self.network.commodity_ids), len(CONSERVATION_TERMS))
-        )
+        if self.keep_rows:
+            self._consumer = np.empty((self.replications, n_consumers, len(CONSUMER_METRICS)))
+            self._network = np.empty((self.replications, len(NETWORK_METRICS)))
         if self.bands:
             shape = (n_consumers, self.network.horizon_days, BAND_BINS + 2)
             self._histogram = np.zeros(shape, dtype=np.int64)
@@ -196,6 +229,27 @@ class RunAccumulator:
     def done(self) -> int:
         """Replications added so far."""
         return self._done
+
+    @property
+    def histogram(self) -> npt.NDArray[np.int64] | None:
+        """(R, H, BAND_BINS + 2) int64 counts of daily service per bin, or None without bands."""
+        return self._histogram
+
+    def restore(self, done: int, histogram: npt.NDArray[np.int64] | None) -> None:
+        """Continue a run whose first ``done`` replications are already in the sink (a resumed
+        run): only the counters are restored, since the rows live in the sink.
+
+        Raises:
+            ValueError: rows are kept in memory (they cannot be restored), or the histogram does
+                not fit this run.
+        """
+        if self.keep_rows:
+            raise ValueError("a run kept in memory cannot be restored")
+        if self._histogram is not None:
+            if histogram is None or histogram.shape != self._histogram.shape:
+                raise ValueError("the saved histogram does not fit this run's bands")
+            self._histogram[...] = histogram
+        self._done = done
 
     def add(self, batch: BatchResult) -> None:
         """Add the next batch (batches must arrive in replication order).
@@ -208,68 +262,93 @@ class RunAccumulator:
         check_finite(self.network, batch)
         check_conservation(self.network, batch)
         end = batch.first + batch.count
-        self._consumer[batch.first : end] = batch.consumer
-        self._network[batch.first : end] = batch.network
-        self._conservation[batch.first : end] = batch.conservation
+        if self._consumer is not None and self._network is not None:
+            self._consumer[batch.first : end] = batch.consumer
+            self._network[batch.first : end] = batch.network
+        if self.sink is not None:
+            self.sink.append(batch.consumer, batch.network)
         if self._histogram is not None and batch.daily_service is not None:
-            bins = service_bins(batch.daily_service)
-            n_consumers, horizon = bins.shape[1], bins.shape[2]
-            width = BAND_BINS + 2
-            flat = np.arange(n_consumers)[:, None] * horizon + np.arange(horizon)[None, :]
-            index = (flat[None, :, :] * width + bins).ravel()
-            counts = np.bincount(index, minlength=n_consumers * horizon * width)
-            self._histogram += counts.reshape(self._histogram.shape)
+            add_to_histogram(self._histogram, batch.daily_service)
         self._done = end
 
     @property
     def consumer(self) -> FloatArray:
-        """(replications, R, metrics): every replication's consumer outcomes."""
+        """(replications, R, metrics): every replication's consumer outcomes.
+
+        Raises:
+            ValueError: the rows went to a sink only (a streamed run); read its files instead.
+        """
+        if self._consumer is None:
+            raise ValueError("this run streamed its rows to its directory; read them there")
         return self._consumer[: self._done]
 
     @property
     def totals(self) -> FloatArray:
         """(replications, len(NETWORK_METRICS)): every replication's network-wide cost totals."""
+        if self._network is None:
+            raise ValueError("this run streamed its rows to its directory; read them there")
         return self._network[: self._done]
 
-    @property
-    def conservation(self) -> FloatArray:
-        return self._conservation[: self._done]
+    def _consumer_column(self, row: int, metric: int) -> FloatArray:
+        if self._consumer is not None:
+            return self._consumer[: self._done, row, metric]
+        assert self.sink is not None
+        return self.sink.consumer_column(row, metric, self._done)
+
+    def _network_column(self, metric: int) -> FloatArray:
+        if self._network is not None:
+            return self._network[: self._done, metric]
+        assert self.sink is not None
+        return self.sink.network_column(metric, self._done)
 
     def summary(self) -> dict[str, Any]:
-        """The run's summary: per consumer, every metric, P(short) and the tail of shortfall."""
+        """The run's summary: per consumer, every metric, P(short) and the tail of shortfall.
+
+        One column (one metric of one consumer over all replications) is read at a time, and
+        every statistic of it is exact (model.md section 8).
+        """
         network = self.network
         seed = network.seed if self.seed is None else self.seed
         consumers = []
         shortfall = metric_index("shortfall")
         censored = metric_index("censored")
         days_short = metric_index("days_short")
+        block = max(1, BOOTSTRAP_BLOCK // max(1, self._done))
         for r, node in enumerate(network.consumers):
-            values = self.consumer[:, r, :]
+            metrics: dict[str, Any] = {}
             entry: dict[str, Any] = {
                 "consumer": network.node_ids[node],
                 "commodity": network.commodity_ids[network.node_commodity[node]],
                 "country": network.country_ids[network.node_country[node]],
                 "unit": network.commodity_units[network.node_commodity[node]],
-                "metrics": {
-                    name: summarise_metric(values[:, i], bounded=name in BOUNDED_METRICS)
-                    for i, name in enumerate(CONSUMER_METRICS)
-                },
-                "p_short": probability_short(values[:, days_short]),
-                "tail": tail_risk(values[:, shortfall]),
-                # One seed per consumer from (run seed, consumer row): no shared RNG state.
-                "tail_ci": {
-                    name: list(interval)
-                    for name, interval in tail_intervals(
-                        values[:, shortfall], seed=(seed, r)
-                    ).items()
-                },
-                "censored_replications": int(np.nansum(values[:, censored])),
+                "metrics": metrics,
             }
+            for i, name in enumerate(CONSUMER_METRICS):
+                values = self._consumer_column(r, i)
+                metrics[name] = summarise_metric(values, bounded=name in BOUNDED_METRICS)
+                if i == days_short:
+                    entry["p_short"] = probability_short(values)
+                elif i == shortfall:
+                    entry["tail"] = tail_risk(values)
+                    # One seed per consumer from (run seed, consumer row): no shared RNG state.
+                    entry["tail_ci"] = {
+                        statistic: list(interval)
+                        for statistic, interval in tail_intervals(
+                            values, seed=(seed, r), block=block
+                        ).items()
+                    }
+                elif i == censored:
+                    entry["censored_replications"] = int(np.nansum(values))
+            # The keys in the order summary.json has always had them.
+            order = ("consumer", "commodity", "country", "unit", "metrics", "p_short", "tail",
+                     "tail_ci", "censored_replications")  # fmt: skip
+            entry = {key: entry[key] for key in order}
             if self._histogram is not None:
                 entry["daily_service_bands"] = self._bands(r)
             consumers.append(entry)
         totals = {
-            name: summarise_metric(self.totals[:, i]) for i, name in enumerate(NETWORK_METRICS)
+            name: summarise_metric(self._network_column(i))
+            for i, name in enumerate(NETWORK_METRICS)
         }
         # Currency per year by component, operating (simulated) and levers (deterministic).
         costs = {
@@ -295,6 +374,25 @@ class RunAccumulator:
             index = (cumulative < q * total).sum(axis=1)
             bands[f"p{round(q * 100)}"] = values[index].round(4).tolist()
         return bands
+
+
+def add_to_histogram(
+    histogram: npt.NDArray[np.int64], daily_service: npt.NDArray[np.floating[Any]]
+) -> None:
+    """Count each day's service of a batch into ``histogram`` (R, H, BAND_BINS + 2), in place.
+
+    One consumer at a time, so that the temporaries are (count, H) and the counts (H x bins):
+    the memory of the bands is the histogram itself, whatever the horizon or batch size.
+
+    Args:
+        daily_service: (count, R, H) served/demand per replication, consumer and day.
+    """
+    _, n_consumers, horizon = daily_service.shape
+    width = BAND_BINS + 2
+    offsets = (np.arange(horizon, dtype=np.int64) * width)[None, :]
+    for r in range(n_consumers):
+        index = (offsets + service_bins(daily_service[:, r, :])).ravel()
+        histogram[r] += np.bincount(index, minlength=horizon * width).reshape(horizon, width)
 
 
 def check_finite(network: Network, batch: BatchResult) -> None:

@@ -26,7 +26,7 @@ from resilience.cli.analysis_commands import (
     sweep,
 )
 from resilience.cli.options import EXIT_BAD_INPUT
-from resilience.cli.run_commands import plot, report, rerun, run, trace
+from resilience.cli.run_commands import plot, report, rerun, resume, run, trace
 from resilience.cli.scenario_commands import list_command, resolve, schema, show, validate
 from resilience.errors import ResilienceError
 
@@ -40,7 +40,7 @@ def cli() -> None:
 
 
 for _command in (
-    validate, show, resolve, run, rerun, trace, report, plot, compare, sweep, frontier,
+    validate, show, resolve, run, resume, rerun, trace, report, plot, compare, sweep, frontier,
     optimise, criticality, sensitivity, stress, list_command, schema,
 ):  # fmt: skip
     cli.add_command(_command)
@@ -66,7 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except (click.exceptions.Abort, KeyboardInterrupt):
         # Run outputs are written only after the last replication, and a run removes the old
-        # run's manifest first, so nothing left behind looks like a complete result.
+        # run's manifest first, so nothing left behind looks like a complete result (only a
+        # checkpoint, from which `resilience resume` finishes the run).
         click.echo("interrupted: no results written", err=True)
         return 130
     except _Terminated:

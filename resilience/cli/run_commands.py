@@ -33,9 +33,9 @@ from resilience.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from resilience.runs.executors import ExecutorChoice
-    from resilience.runs.runner import RunResult
+    from resilience.runs.runner import RunResult, RunSettings
 
-__all__ = ["plot", "report", "rerun", "run", "trace"]
+__all__ = ["plot", "report", "rerun", "resume", "run", "trace"]
 
 
 @click.command()
@@ -64,6 +64,12 @@ __all__ = ["plot", "report", "rerun", "run", "trace"]
     "small enough to give every Dask worker several batches).",
 )
 @overwrite_option
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Finish the run interrupted in --out (Ctrl-C, kill, crash) from its checkpoint, with "
+    "the same arguments; the result is the one an uninterrupted run gives.",
+)
 @click.option("--bands", is_flag=True, help="Also summarise daily service bands (5/50/95%).")
 @click.option(
     "--engine",
@@ -87,20 +93,25 @@ def run(
     executor: ExecutorChoice,
     batch_size: int | None,
     overwrite: bool,
+    resume: bool,
     bands: bool,
     engine: str,
     show_all: bool,
     as_json: bool,
 ) -> None:
     """Run FILE through an engine (the Monte Carlo kernel by default) and print the summary."""
-    from resilience.runs.executors import open_executor
-    from resilience.runs.runner import RunSettings, UnwrittenResultError, run_scenario
+    from resilience.errors import OutputError
+    from resilience.runs.runner import RunSettings
 
     if engine == "des" and executor.kind != "local":
         raise click.UsageError(
             f"--executor {executor.kind} runs the Monte Carlo kernel's batches; --engine des "
             "runs in this process"
         )
+    if resume and out is None:
+        raise OutputError("--resume needs --out: the directory of the interrupted run")
+    if resume and overwrite:
+        raise OutputError("--overwrite and --resume contradict each other; choose one")
     loaded = load_scenario(file, overrides, overlays)
     if engine == "kernel" and _has_detail(loaded.scenario):
         click.echo(
@@ -119,19 +130,65 @@ def run(
         table_format="csv" if table_format == "csv" else "parquet",
         engine="des" if engine == "des" else "kernel",
         command_line=command_line(),
+        keep_rows=False,  # rows stream to --out (or a temporary directory): bounded memory
+        resume=resume,
     )
+    _run_and_show(loaded, settings, executor, show_all=show_all, as_json=as_json)
+
+
+def _run_and_show(
+    loaded: LoadedScenario,
+    settings: RunSettings,
+    executor: ExecutorChoice | None,
+    *,
+    show_all: bool,
+    as_json: bool,
+) -> None:
+    """Run (or resume) with progress on stderr, then show the summary; say how to resume when
+    interrupted, and that a finished run is finished."""
+    from resilience.runs.checkpointing import AlreadyCompleteError
+    from resilience.runs.executors import ExecutorChoice, open_executor
+    from resilience.runs.runner import UnwrittenResultError, run_scenario
+
     show = functools.partial(_show, loaded=loaded, show_all=show_all, as_json=as_json)
-    if engine == "kernel":
+    if settings.engine == "kernel":
         announce_compile()
     try:
         # The cluster is reached (or started) before the output directory is claimed, so a
         # scheduler that does not answer leaves nothing behind.
-        with open_executor(executor) as runner, LazyProgress() as progress:
+        with open_executor(executor or ExecutorChoice()) as runner, LazyProgress() as progress:
             result = run_scenario(loaded, settings, executor=runner, progress=progress.update)
+    except AlreadyCompleteError as done:
+        click.echo(str(done), err=True)
+        return
     except UnwrittenResultError as error:
         show(error.result)  # the numbers were computed: show them anyway
         raise
+    except BaseException as error:
+        # Ctrl-C or SIGTERM (which `main` raises as a BaseException), not an error of the run.
+        if not isinstance(error, Exception) or isinstance(error, click.exceptions.Abort):
+            _say_resumable(settings.out)
+        raise
     show(result)
+
+
+def _say_resumable(out: Path | None) -> None:
+    """After an interruption, say how far the checkpoint got and how to finish the run."""
+    from resilience.outputs.checkpoint import CHECKPOINT
+    from resilience.outputs.directory import CHECKPOINT_DIR
+
+    if out is None:
+        return
+    try:
+        record = json.loads((out / CHECKPOINT_DIR / CHECKPOINT).read_text(encoding="utf-8"))
+        done, total = int(record["done"]), int(record["identity"]["replications"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    click.echo(
+        f"checkpoint: {done:,} of {total:,} replications done; `resilience resume {out}` (or "
+        "the same command with --resume) finishes the run",
+        err=True,
+    )
 
 
 def _show(result: RunResult, *, loaded: LoadedScenario, show_all: bool, as_json: bool) -> None:
@@ -183,6 +240,33 @@ def rerun(run_dir: Path, out: Path, overwrite: bool, show_all: bool, as_json: bo
         )
         raise click.exceptions.Exit(1)
     click.echo(f"reproduced {run_dir} bit for bit (summary.json and replications table)", err=True)
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    help="Threads running blocks of replications (default: all cores; results do not depend "
+    "on it).",
+)
+@all_option
+@json_option
+def resume(run_dir: Path, threads: int | None, show_all: bool, as_json: bool) -> None:
+    """Finish the run interrupted in RUN_DIR, with the arguments its checkpoint records.
+
+    The result is bit for bit the one the run would have given uninterrupted. A run that has
+    finished is left as it is (exit 0).
+    """
+    from resilience.runs.checkpointing import AlreadyCompleteError
+    from resilience.runs.resume import resume_settings
+
+    try:
+        loaded, settings = resume_settings(run_dir, threads=threads, command_line=command_line())
+    except AlreadyCompleteError as done:
+        click.echo(str(done), err=True)
+        return
+    _run_and_show(loaded, settings, None, show_all=show_all, as_json=as_json)
 
 
 def _has_detail(scenario: Scenario) -> bool:

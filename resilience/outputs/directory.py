@@ -5,6 +5,8 @@
 - a directory that is not empty and was not made by `resilience` is never written into;
 - a run directory is replaced only with ``overwrite`` (``--overwrite``), and then every file the
   old run wrote is removed first, so no old file survives beside the new ones;
+- with ``resume`` (``--resume``), a run directory is claimed as it is, checkpoint and all, for
+  the run to finish (`resilience.runs.resume` decides whether it may);
 - a trace never writes into a run directory, nor a run into a trace directory;
 - a lock (``flock`` on ``.lock``, released by the operating system even after ``kill -9``)
   keeps two runs out of one directory at the same time;
@@ -27,7 +29,7 @@ from typing import Literal
 
 from resilience.errors import OutputError
 
-__all__ = ["LOCK", "MARKER", "OutputDirectory", "OutputKind"]
+__all__ = ["CHECKPOINT_DIR", "LOCK", "MARKER", "OutputDirectory", "OutputKind"]
 
 OutputKind = Literal[
     "run", "trace", "compare", "sweep", "criticality", "sensitivity", "stress", "optimise"
@@ -35,12 +37,22 @@ OutputKind = Literal[
 
 MARKER = ".resilience"
 LOCK = ".lock"
+CHECKPOINT_DIR = ".checkpoint"
+"""Where a run keeps what it needs to be resumed (`resilience.outputs.checkpoint`)."""
 
 _VIEWS = frozenset({"plots", "report.html"})
 """What `resilience plot` and `resilience report` add to a finished output of any kind."""
 
 _WRITTEN_BY: dict[OutputKind, frozenset[str]] = {
-    "run": frozenset({"manifest.json", "summary.json", "replications.parquet", "replications.csv"})
+    "run": frozenset(
+        {
+            "manifest.json",
+            "summary.json",
+            "replications.parquet",
+            "replications.csv",
+            CHECKPOINT_DIR,
+        }
+    )
     | _VIEWS,
     "trace": frozenset({"manifest.json", "trace.parquet", "trace.csv"}),
     "compare": frozenset({"manifest.json", "comparison.json", "differences.parquet"}) | _VIEWS,
@@ -78,6 +90,7 @@ class OutputDirectory:
         path: the ``--out`` directory; created with its parents if missing.
         kind: what will be written there.
         overwrite: replace an earlier output of the same kind.
+        resume: take over an earlier output of the same kind as it is (nothing is removed).
         option: how the user named the directory, for messages (``--out``).
 
     Raises:
@@ -85,11 +98,20 @@ class OutputDirectory:
     """
 
     def __init__(
-        self, path: Path, kind: OutputKind, *, overwrite: bool = False, option: str = "--out"
+        self,
+        path: Path,
+        kind: OutputKind,
+        *,
+        overwrite: bool = False,
+        resume: bool = False,
+        option: str = "--out",
     ) -> None:
+        if overwrite and resume:
+            raise OutputError("--overwrite and --resume contradict each other; choose one")
         self.path = path
         self.kind = kind
         self.overwrite = overwrite
+        self.resume = resume
         self._where = f"{option} {path}"
         self._lock_fd: int | None = None
 
@@ -98,7 +120,8 @@ class OutputDirectory:
         self._create()
         self._lock()
         try:
-            self._clear_earlier_output()
+            if not self.resume:
+                self._clear_earlier_output()
             self._write_marker()
         except BaseException:
             self._unlock()
@@ -136,7 +159,14 @@ class OutputDirectory:
                 f"{self._where}: holds a {kind} (manifest.json and its files); a {self.kind} "
                 "would replace them; choose another directory"
             )
+        if self.resume:
+            return
         if not self.overwrite:
+            if CHECKPOINT_DIR in names and "manifest.json" not in names:
+                raise OutputError(
+                    f"{self._where}: holds an interrupted {kind}; add --resume to finish it, or "
+                    "--overwrite to replace it, or choose another directory"
+                )
             raise OutputError(
                 f"{self._where}: already holds a {kind}; add --overwrite to replace it, or "
                 "choose another directory"
@@ -214,6 +244,11 @@ class OutputDirectory:
         self._lock_fd = None
 
     # ---- writing -------------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        """Remove an earlier output's files now (a resumed run that finds nothing to resume
+        starts from the beginning, as a new run would)."""
+        self._clear_earlier_output()
 
     def _clear_earlier_output(self) -> None:
         """Remove an earlier output's files (the checks let only our own kind through), the

@@ -1,10 +1,11 @@
 """Run directories: manifest.json, summary.json and the replications table, written atomically.
 
 Every file is written under a temporary name in the run directory and renamed into place, so a
-reader never sees half a file. ``manifest.json`` is written last and is the mark of a complete
-run: a run that starts removes the old run's files, manifest first (`OutputDirectory`), so an
-interrupted run leaves a directory without one, which `resilience` and its users treat as
-incomplete.
+reader never sees half a file (the replications table is streamed to its temporary name while
+the run goes on: `resilience.outputs.replications`). ``manifest.json`` is written last and is
+the mark of a complete run: a run that starts removes the old run's files, manifest first
+(`OutputDirectory`), so an interrupted run leaves a directory without one, which `resilience`
+and its users treat as incomplete.
 """
 
 from __future__ import annotations
@@ -21,13 +22,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 
 from resilience.errors import ResilienceError
-from resilience.model.outcomes import CONSUMER_METRICS
-from resilience.network.arrays import Network
+from resilience.outputs.directory import CHECKPOINT_DIR
 
 __all__ = [
     "MANIFEST",
@@ -38,6 +35,7 @@ __all__ = [
     "open_output",
     "open_run",
     "package_versions",
+    "publish",
     "write_json",
     "write_run",
     "write_text",
@@ -102,62 +100,45 @@ def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def replications_table(network: Network, consumer: np.ndarray) -> pa.Table:
-    """One row per replication x consumer, with every metric as a column."""
-    n_reps, n_consumers, _ = consumer.shape
-    nodes = network.consumers
-    columns: dict[str, Any] = {
-        "replication": np.repeat(np.arange(n_reps, dtype=np.int64), n_consumers),
-        "consumer": pa.array(
-            np.tile([network.node_ids[n] for n in nodes], n_reps)
-        ).dictionary_encode(),
-        "commodity": pa.array(
-            np.tile([network.commodity_ids[network.node_commodity[n]] for n in nodes], n_reps)
-        ).dictionary_encode(),
-        "country": pa.array(
-            np.tile([network.country_ids[network.node_country[n]] for n in nodes], n_reps)
-        ).dictionary_encode(),
-    }
-    flat = consumer.reshape(n_reps * n_consumers, len(CONSUMER_METRICS))
-    for i, name in enumerate(CONSUMER_METRICS):
-        columns[name] = flat[:, i]
-    return pa.table(columns)
+def publish(temporary: Path, path: Path) -> None:
+    """Rename a finished ``temporary`` file (in the same directory tree) to ``path``, readable
+    as the umask allows, as `atomic_write` leaves its files."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)
+    os.replace(temporary, path)
 
 
 def write_run(
     directory: Path,
     *,
-    network: Network,
-    consumer: np.ndarray,
+    table: Path,
     summary: dict[str, Any],
     manifest: dict[str, Any],
     table_format: TableFormat = "parquet",
 ) -> list[Path]:
-    """Write the replications table, summary.json and (last) manifest.json; return the paths."""
-    table = replications_table(network, consumer)
-    written = []
-    if table_format == "parquet":
-        target = directory / "replications.parquet"
-        atomic_write(target, lambda temporary: pq.write_table(table, temporary))
-    else:
-        target = directory / "replications.csv"
-        decoded = table.cast(
-            pa.schema(
-                [
-                    pa.field(f.name, pa.string()) if pa.types.is_dictionary(f.type) else f
-                    for f in table.schema
-                ]
-            )
-        )
-        atomic_write(target, lambda temporary: pa_csv.write_csv(decoded, temporary))
-    written.append(target)
-    write_json(directory / "summary.json", summary)
-    written.append(directory / "summary.json")
-    document = dict(manifest)
-    document["files"] = [path.name for path in written]
-    write_json(directory / MANIFEST, document)
-    written.append(directory / MANIFEST)
-    return written
+    """Put a run's results in place: summary.json, the finished replications ``table`` (a file
+    written elsewhere in the directory, renamed to ``replications.<format>``) and, last,
+    manifest.json. Return the paths.
+
+    If any of them cannot be written, the ones this call put in place are removed again, so the
+    directory holds no result file without a manifest; the temporary table is left where it was.
+    """
+    target = directory / f"replications.{table_format}"
+    written: list[Path] = []
+    try:
+        write_json(directory / "summary.json", summary)
+        written.append(directory / "summary.json")
+        publish(table, target)
+        written.append(target)
+        document = dict(manifest)
+        document["files"] = [target.name, "summary.json"]
+        write_json(directory / MANIFEST, document)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return [target, directory / "summary.json", directory / MANIFEST]
 
 
 class RunDirectoryError(ResilienceError):
@@ -187,9 +168,14 @@ def open_output(directory: Path) -> Output:
     manifest = directory / MANIFEST
     if not manifest.exists():
         if (directory / ".resilience").exists():
+            again = (
+                f"`resilience resume {directory}` finishes it"
+                if (directory / CHECKPOINT_DIR / "checkpoint.json").is_file()
+                else "run it again"
+            )
             raise RunDirectoryError(
                 f"{directory}: holds an incomplete run (no {MANIFEST}: it was interrupted or "
-                "failed); run it again"
+                f"failed); {again}"
             )
         raise RunDirectoryError(f"{directory}: is not a run directory (no {MANIFEST})")
     try:

@@ -181,6 +181,7 @@ def run(
         bands=bands,
         out=None if out is None else Path(out),
         overwrite=overwrite,
+        keep_rows=True,  # the Result holds every replication's outcomes
     )
     if threads:
         settings = dataclasses.replace(settings, threads=threads)

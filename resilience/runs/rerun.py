@@ -21,7 +21,7 @@ from resilience.runs.runner import RunResult, RunSettings, run_scenario
 from resilience.scenario.loader import LoadedScenario, scenario_digest
 from resilience.scenario.schema import Scenario
 
-__all__ = ["RerunResult", "rerun"]
+__all__ = ["RerunResult", "rerun", "scenario_from_manifest"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def rerun(
         RunDirectoryError: ``directory`` holds no complete run, or its manifest was edited.
     """
     manifest = open_run(directory)
-    loaded = _scenario(directory, manifest)
+    loaded = scenario_from_manifest(directory / "manifest.json", manifest)
     engine = manifest.get("engine", "kernel")
     table_format = manifest.get("table_format", "parquet")
     settings = RunSettings(
@@ -59,8 +59,19 @@ def rerun(
     return RerunResult(result, loaded, _differences(directory, out, table_format))
 
 
-def _scenario(directory: Path, manifest: dict[str, Any]) -> LoadedScenario:
-    where = directory / "manifest.json"
+def scenario_from_manifest(
+    where: Path, manifest: dict[str, Any], files: tuple[Path, ...] | None = None
+) -> LoadedScenario:
+    """The scenario a manifest (or a checkpoint, which records the same keys) says was run.
+
+    Args:
+        where: the file the record was read from, for messages (and ``files`` by default).
+        manifest: holds ``resolved_scenario``, ``scenario_sha256``, ``overrides``, ``overlays``.
+        files: the scenario files to record as read (default: ``where``).
+
+    Raises:
+        RunDirectoryError: the resolved scenario is invalid or does not match its SHA-256.
+    """
     try:
         scenario = Scenario.model_validate(manifest["resolved_scenario"])
     except pydantic.ValidationError as error:
@@ -75,7 +86,7 @@ def _scenario(directory: Path, manifest: dict[str, Any]) -> LoadedScenario:
         )
     return LoadedScenario(
         scenario,
-        (where,),
+        (where,) if files is None else files,
         tuple(manifest.get("overrides", ())),
         tuple(manifest.get("overlays", ())),
     )
