@@ -41,6 +41,7 @@ __all__ = [
     "LEVER_COSTS",
     "OPERATING_COSTS",
     "annual_costs",
+    "components_of",
     "cost_components",
     "lever_costs",
     "stock_held",
@@ -106,15 +107,24 @@ def cost_components(
     Returns:
         name -> (replications,) float64; the lever components are the same in every replication.
     """
-    per_year = DAYS_PER_YEAR / network.horizon_days
     procurement = consumer[:, :, CONSUMER_METRICS.index("procurement_cost")].sum(axis=1)
+    return components_of(network, procurement, totals)
+
+
+def components_of(
+    network: Network, procurement: FloatArray, totals: FloatArray
+) -> dict[str, FloatArray]:
+    """`cost_components` from each replication's procurement summed over the consumers
+    ((replications,) float64, currency over the horizon) and its network totals
+    ((replications, len(NETWORK_METRICS))): what a streamed run has without its rows."""
+    per_year = DAYS_PER_YEAR / network.horizon_days
     components: dict[str, FloatArray] = {
         "procurement": procurement * per_year,
         "shipping": totals[:, NETWORK_METRICS.index("shipping_cost_total")] * per_year,
         "holding": totals[:, NETWORK_METRICS.index("holding_cost_total")] * per_year,
         "fixed": totals[:, NETWORK_METRICS.index("fixed_cost_total")] * per_year,
     }
-    replications = consumer.shape[0]
+    replications = procurement.shape[0]
     for name, value in lever_costs(network).items():
         components[name] = np.full(replications, value)
     components["total"] = np.sum([components[name] for name in COST_COMPONENTS[:-1]], axis=0)

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from resilience.analysis.costs import cost_components
+from resilience.analysis.costs import components_of
 from resilience.analysis.intervals import (
     TAIL_QUANTILES,
     TAIL_STATISTIC_NAMES,
@@ -350,10 +350,18 @@ class RunAccumulator:
             name: summarise_metric(self._network_column(i))
             for i, name in enumerate(NETWORK_METRICS)
         }
-        # Currency per year by component, operating (simulated) and levers (deterministic).
+        # Currency per year by component, operating (simulated) and levers (deterministic),
+        # from one column at a time, so that a streamed run needs no rows in memory.
+        column = CONSUMER_METRICS.index("procurement_cost")
+        procurement = np.zeros(self._done)
+        for r in range(len(network.consumers)):
+            procurement += self._consumer_column(r, column)
+        network_totals = np.column_stack(
+            [self._network_column(i) for i in range(len(NETWORK_METRICS))]
+        )
         costs = {
             name: summarise_metric(values)
-            for name, values in cost_components(network, self.consumer, self.totals).items()
+            for name, values in components_of(network, procurement, network_totals).items()
         }
         return {
             "replications": self._done,
