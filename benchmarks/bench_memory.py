@@ -7,7 +7,7 @@ else, so each figure is that one run's. Before rows were streamed, the baseline 
 12 KB a replication (12 GB at 10^6).
 
 The horizon is shortened to `HORIZON_DAYS`: what a run holds per replication is its rows (43
-consumers x 13 metrics), whatever the horizon, and a full year at 10^6 replications takes more
+consumers x 14 metrics), whatever the horizon, and a full year at 10^6 replications takes more
 than an hour of kernel time on this 2-core machine. The benchmark asserts the work done: every
 run's manifest, summary and table hold N replications (N x 43 rows).
 """
