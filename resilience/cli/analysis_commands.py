@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,26 @@ if TYPE_CHECKING:
     from resilience.runs.sensitivity import SensitivityResult
 
 __all__ = ["compare", "criticality", "frontier", "optimise", "sensitivity", "stress", "sweep"]
+
+
+def knockout_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options of criticality and stress: the scenario's overrides and overlays, whose
+    consumers are at stake and which kinds of element are knocked out."""
+    for option in reversed(
+        [
+            set_option,
+            click.option("--overlay", "overlays", multiple=True, metavar="FILE",
+                         help="Merge a file over SCENARIO."),
+            click.option("--consumer", "consumers", multiple=True,
+                         help="A consumer at stake (repeatable)."),
+            click.option("--country", "countries", multiple=True,
+                         help="Every consumer in this country (repeatable)."),
+            click.option("--kinds", default="node,lane,chokepoint,country", show_default=True,
+                         help="Which elements to knock out, comma-separated."),
+        ]
+    ):  # fmt: skip
+        command = option(command)
+    return command
 
 
 @click.command()
@@ -525,20 +546,7 @@ def optimise(
 
 @click.command()
 @click.argument("scenario")
-@set_option
-@click.option(
-    "--overlay", "overlays", multiple=True, metavar="FILE", help="Merge a file over SCENARIO."
-)
-@click.option("--consumer", "consumers", multiple=True, help="A consumer at stake (repeatable).")
-@click.option(
-    "--country", "countries", multiple=True, help="Every consumer in this country (repeatable)."
-)
-@click.option(
-    "--kinds",
-    default="node,lane,chokepoint,country",
-    show_default=True,
-    help="Which elements to knock out, comma-separated.",
-)
+@knockout_options
 @click.option("--start", type=click.IntRange(min=0), default=30, show_default=True,
               help="Day the knockout begins.")  # fmt: skip
 @click.option("--duration", type=click.IntRange(min=1), default=30, show_default=True,
@@ -660,20 +668,7 @@ def _days(value: float) -> str:
 
 @click.command()
 @click.argument("scenario")
-@set_option
-@click.option(
-    "--overlay", "overlays", multiple=True, metavar="FILE", help="Merge a file over SCENARIO."
-)
-@click.option("--consumer", "consumers", multiple=True, help="A consumer at stake (repeatable).")
-@click.option(
-    "--country", "countries", multiple=True, help="Every consumer in this country (repeatable)."
-)
-@click.option(
-    "--kinds",
-    default="node,lane,chokepoint,country",
-    show_default=True,
-    help="Which elements to knock out, comma-separated.",
-)
+@knockout_options
 @click.option("--start", type=click.IntRange(min=0), default=0, show_default=True,
               help="Day the simulated knockout begins (0: the stocks the LP reads).")  # fmt: skip
 @click.option("--duration", type=click.IntRange(min=1), default=30, show_default=True,
