@@ -71,7 +71,10 @@ def _upper_days(dist: Distribution) -> float:
 
 
 def _round_duration(x: float) -> int:
-    """docs/model.md 4.3 for a duration: halves up, capped, and a positive draw at least 1 day."""
+    """docs/model.md 4.3 for a duration: halves up, capped, and a positive draw at least 1 day.
+
+    The same rule as the compiled `kernels.draws.round_duration`, restated here because calling
+    a compiled function would import Numba, which `validate` and `show` must not."""
     if not x < MAX_DRAWN_DAYS:
         return MAX_DRAWN_DAYS
     if x <= 0.0:
