@@ -30,6 +30,8 @@ the policy and without it, on common random numbers (`resilience compare`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import numpy as np
 import numpy.typing as npt
 
@@ -108,27 +110,30 @@ def cost_components(
         name -> (replications,) float64; the lever components are the same in every replication.
     """
     procurement = consumer[:, :, CONSUMER_METRICS.index("procurement_cost")].sum(axis=1)
-    return components_of(network, procurement, totals)
+    return dict(components_of(network, procurement, lambda metric: totals[:, metric]))
 
 
 def components_of(
-    network: Network, procurement: FloatArray, totals: FloatArray
-) -> dict[str, FloatArray]:
-    """`cost_components` from each replication's procurement summed over the consumers
-    ((replications,) float64, currency over the horizon) and its network totals
-    ((replications, len(NETWORK_METRICS))): what a streamed run has without its rows."""
+    network: Network, procurement: FloatArray, network_column: Callable[[int], FloatArray]
+) -> Iterator[tuple[str, FloatArray]]:
+    """`cost_components` one at a time, in `COST_COMPONENTS` order (the total last), from each
+    replication's procurement summed over the consumers ((replications,) float64, currency
+    over the horizon) and a reader of one column of the network totals (a NETWORK_METRICS
+    index -> (replications,)). A streamed run needs at most three columns in memory at once:
+    procurement, the running total and the component being yielded."""
     per_year = DAYS_PER_YEAR / network.horizon_days
-    components: dict[str, FloatArray] = {
-        "procurement": procurement * per_year,
-        "shipping": totals[:, NETWORK_METRICS.index("shipping_cost_total")] * per_year,
-        "holding": totals[:, NETWORK_METRICS.index("holding_cost_total")] * per_year,
-        "fixed": totals[:, NETWORK_METRICS.index("fixed_cost_total")] * per_year,
-    }
-    replications = procurement.shape[0]
+    total = procurement * per_year
+    yield "procurement", total
+    total = total.copy()  # the running total, summed in COST_COMPONENTS order
+    for name in ("shipping", "holding", "fixed"):
+        values = network_column(NETWORK_METRICS.index(f"{name}_cost_total")) * per_year
+        total += values
+        yield name, values
     for name, value in lever_costs(network).items():
-        components[name] = np.full(replications, value)
-    components["total"] = np.sum([components[name] for name in COST_COMPONENTS[:-1]], axis=0)
-    return components
+        values = np.full(procurement.shape[0], value)
+        total += values
+        yield name, values
+    yield "total", total
 
 
 def annual_costs(network: Network, consumer: FloatArray, totals: FloatArray) -> dict[str, float]:

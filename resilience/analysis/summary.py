@@ -356,12 +356,9 @@ class RunAccumulator:
         procurement = np.zeros(self._done)
         for r in range(len(network.consumers)):
             procurement += self._consumer_column(r, column)
-        network_totals = np.column_stack(
-            [self._network_column(i) for i in range(len(NETWORK_METRICS))]
-        )
         costs = {
             name: summarise_metric(values)
-            for name, values in components_of(network, procurement, network_totals).items()
+            for name, values in components_of(network, procurement, self._network_column)
         }
         return {
             "replications": self._done,
