@@ -295,10 +295,10 @@ def test_recovery_needs_service_to_hold_for_the_window() -> None:
 
 
 def test_a_good_run_that_reaches_the_horizon_counts_as_recovered() -> None:
-    """As above with a 60-day horizon: the run of good days from day 46 ends with the horizon
-    after 14 days... one day short of nothing: 46..59 is exactly 14 days, so it recovers; with
-    a 55-day horizon the run 46..54 is 9 days, cut by the horizon, and still counts (section
-    7.1: the window, or to the end of the horizon). TTR = 26 in both, not censored."""
+    """As above with shorter horizons. With 60 days the run of good days from day 46 fills
+    days 46-59, exactly the 14-day window; with 55 days it is cut by the horizon after 9 days
+    and still counts (section 7.1: the window, or to the end of the horizon). TTR = 46 - 20 =
+    26 in both, not censored."""
     for horizon in (60, 55):
         metrics = _both(_two_outages(40, 5, horizon, 14))
         _assert_both(metrics["ttr"], 26.0)
