@@ -8,10 +8,9 @@ top-level folder is one level up. Both places are looked up; the first that exis
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-
-import tomli  # tomllib's upstream, compiled with mypyc: 2.4x faster on large files (decisions.md)
 
 __all__ = ["ShippedScenario", "find_scenario", "list_scenarios", "scenarios_dir"]
 
@@ -46,8 +45,8 @@ def list_scenarios() -> list[ShippedScenario]:
         name = path.relative_to(folder).with_suffix("").as_posix()
         title, description = name, ""
         try:
-            meta = tomli.loads(path.read_text("utf-8")).get("scenario", {})
-        except (OSError, UnicodeDecodeError, tomli.TOMLDecodeError):
+            meta = tomllib.loads(path.read_text("utf-8")).get("scenario", {})
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             meta = {}
         if isinstance(meta, dict):
             title = str(meta.get("name", name))
