@@ -12,6 +12,7 @@ import math
 
 from kernels._jit import jit_phase
 from kernels.codes import PROCESSOR, SOURCE
+from kernels.prefetch import LANES_AHEAD, prefetch_row
 from kernels.records import Factors, Metrics, NetworkArrays, Scratch, Stocks, Tables
 
 
@@ -64,6 +65,9 @@ def arrivals(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, met: Me
     m_proc = met.procurement
     W = sto.stock.shape[1]
     for lane in range(L):
+        soon = lane + LANES_AHEAD
+        if soon < L:
+            prefetch_row(pipe, pipe_ptr[soon] + cursor[soon], 1)
         size = pipe_ptr[lane + 1] - pipe_ptr[lane]
         here = cursor[lane]
         slot = pipe_ptr[lane] + here
@@ -182,6 +186,12 @@ def shipping(
     ship_total = met.ship_total
     W = sto.stock.shape[1]
     for lane in range(L):
+        soon = lane + LANES_AHEAD
+        if soon < L:
+            # Today's slot of that lane when it goes direct (the usual case).
+            ahead = cursor[soon] + lane_lead_time[soon]
+            size = pipe_ptr[soon + 1] - pipe_ptr[soon]
+            prefetch_row(pipe, pipe_ptr[soon] + (ahead - size if ahead >= size else ahead), 1)
         origin = lane_from[lane]
         base = pipe_ptr[lane]
         size = pipe_ptr[lane + 1] - base
