@@ -259,9 +259,9 @@ def _parse_toml(text: str) -> dict[str, Any]:
     rtoml (Rust) reads a 20,000-lane file in 0.17 s where tomllib takes 1.3 s, which is what
     `show` on large networks spends most of its time on (docs/decisions.md). tomllib stays the
     reference: whatever rtoml refuses (malformed TOML, but also valid values it does not hold,
-    such as integers beyond 64 bits or floats that overflow to inf) is read by tomllib, which
-    either accepts it as it always did or raises the error, with line and column, that the
-    loader reports. tests/test_toml_parsers.py checks that both give the same tables.
+    such as a float that overflows to inf) is read by tomllib, which either accepts it as it
+    always did or raises the error, with line and column, that the loader reports.
+    tests/test_toml_parsers.py checks that both give the same tables.
     """
     try:
         parsed: dict[str, Any] = rtoml.loads(text)
