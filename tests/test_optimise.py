@@ -145,6 +145,11 @@ def test_optimise_from_the_command_line(tmp_path: Path) -> None:
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "optimise"
     assert manifest["replications"] == 32
+    # The base scenario's provenance, as every other manifest records it.
+    assert manifest["scenario_files"][0].endswith("taiwan-blockade.toml")
+    assert manifest["overrides"] == []
+    assert len(manifest["scenario_sha256"]) == 64
+    assert manifest["resolved_scenario"]["scenario"]["name"] == "taiwan-blockade"
     history = pq.read_table(out / "history.parquet").to_pylist()
     assert len(history) == manifest["evaluations"] <= 10
     (best,) = [row for row in history if row["best"]]

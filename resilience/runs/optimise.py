@@ -36,7 +36,7 @@ from resilience.analysis.optimise import (
 )
 from resilience.engines.execution import Executor
 from resilience.outputs.directory import OutputDirectory
-from resilience.outputs.provenance import finish_stamp
+from resilience.outputs.provenance import finish_stamp, scenario_provenance
 from resilience.outputs.rundir import MANIFEST, atomic_write, write_json
 from resilience.runs.settings import JobSettings
 from resilience.runs.sweep import SweepSettings, lever_value, run_sweep
@@ -127,7 +127,7 @@ def run_optimise(
         return _optimise(*job)
     with OutputDirectory(settings.out, "optimise", overwrite=settings.overwrite):
         result = _optimise(*job)
-        files = _write(settings.out, result, base, settings, overlays, overrides)
+        files = _write(settings.out, result, base, settings)
         return dataclasses.replace(result, files=files)
 
 
@@ -233,8 +233,6 @@ def _write(
     result: OptimiseResult,
     base: LoadedScenario,
     settings: OptimiseSettings,
-    overlays: Sequence[str],
-    overrides: Sequence[str],
 ) -> list[Path]:
     rows = [dict(row, best=row["evaluation"] == result.best.index) for row in result.rows]
     table = pa.Table.from_pylist(rows)
@@ -245,9 +243,7 @@ def _write(
         "kind": "optimise",
         "scenario": result.scenario,
         "command_line": list(settings.command_line),
-        "scenario_files": [str(path) for path in base.files],
-        "overlays": list(overlays),
-        "overrides": list(overrides),
+        **scenario_provenance(base),  # the base scenario: files, overlays, fixed overrides
         "seed": result.seed,
         "replications": result.replications,
         "engine": "kernel",
