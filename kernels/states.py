@@ -43,7 +43,7 @@ def sample_occurrences(blk: Block, net: NetworkArrays, occ: Occurrences) -> None
         for h in range(net.haz_nodes.shape[0]):
             z = occ.haz_of_pair[h]
             a, e = hazard_event(
-                0, 0, net.haz_rate_per_day[z], net.haz_duration[z], dist_kind, dist_params,
+                np.int64(0), np.int64(0), net.haz_rate_per_day[z], net.haz_duration[z], dist_kind, dist_params,
                 dist_values_ptr, dist_values, dist_cdf, blk.seed, rep, net.haz_pair_stream[h],
             )  # fmt: skip
             occ.haz_a[h, w] = a

@@ -65,11 +65,11 @@ def disruption_occurrence(
         return False, 0, 0
     a = round_days(
         draw_days(start_dist, dist_kind, dist_params, dist_values_ptr, dist_values, dist_cdf,
-                  seed, replication, key, 1)
+                  seed, replication, key, np.int64(1))
     )  # fmt: skip
     e = a + round_duration(
         draw_days(duration_dist, dist_kind, dist_params, dist_values_ptr, dist_values, dist_cdf,
-                  seed, replication, key, 3)
+                  seed, replication, key, np.int64(3))
     )  # fmt: skip
     return True, a, e
 
