@@ -31,6 +31,7 @@ from resilience.model.reference import simulate_replication
 from resilience.network.arrays import Network
 from resilience.network.compiler import compile_network
 from resilience.network.tables import KernelTables, build_tables
+from resilience.scenario.loader import load_scenario
 from resilience.scenario.schema import Scenario
 from resilience.scenario.synthetic import synthetic_scenario
 
@@ -147,6 +148,50 @@ def test_ratios_against_numpy_and_python(
         kernel_over_numpy=kernel_rate / numpy_rate,
         kernel_over_python=kernel_rate / python_rate,
         target_kernel_over_numpy=TARGET_NUMPY_RATIO,
+    )
+
+
+@pytest.mark.parametrize("name", ["demo", "baseline"])
+def test_shipped_scenario_per_lane_day(
+    benchmark: Any, name: str, network: Network, tables: KernelTables
+) -> None:
+    """A shipped scenario against the reference network, per lane-day, in the same run.
+
+    The reference network is synthetic (one consumer per two lanes, demand without noise); the
+    shipped scenarios have lognormal demand at every consumer, whose draws (two hashed uniforms,
+    a log, a cosine and an exponential per consumer-day) are most of their time
+    (`benchmarks.phase_profile`), so they are tracked here as well.
+    """
+    scenario = compile_network(load_scenario(name).scenario)
+    scenario_tables = build_tables(scenario)
+    run_batch(scenario, scenario_tables, 0, 64)
+    replications = 2048
+    result = benchmark.pedantic(
+        run_batch,
+        args=(scenario, scenario_tables, 0, replications),
+        kwargs={"threads": THREADS},
+        rounds=3,
+        iterations=1,
+    )
+    assert result.count == replications
+    demand = result.consumer[:, :, metric_index("demand")]
+    assert np.all(demand.sum(axis=1) > 0.0), "every replication must have simulated demand"
+    rate = lane_days(scenario, replications) / benchmark.stats.stats.min
+    reference_reps = 2048
+
+    def reference_run() -> None:
+        _assert_work(run_batch(network, tables, 0, reference_reps, threads=THREADS), reference_reps)
+
+    reference_rate = lane_days(network, reference_reps) / _best_of(reference_run, 2)
+    benchmark.extra_info.update(
+        threads=THREADS,
+        nodes=scenario.n_nodes,
+        lanes=scenario.n_lanes,
+        consumers=len(scenario.consumers),
+        lane_days=lane_days(scenario, replications),
+        lane_days_per_second=rate,
+        reference_lane_days_per_second=reference_rate,
+        scenario_over_reference=rate / reference_rate,
     )
 
 

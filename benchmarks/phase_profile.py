@@ -1,7 +1,8 @@
 """Where the kernel's time goes: CPU cycles per phase of the day loop, per lane-day.
 
 Run ``.venv/bin/python -m benchmarks.phase_profile [NODES LANES [REPLICATIONS]]`` (default: the
-50-node, 100-lane reference network of bench_kernel.py, 2,048 replications, one thread). It runs
+50-node, 100-lane reference network of bench_kernel.py, 2,048 replications, one thread), or
+``... phase_profile SCENARIO [REPLICATIONS]`` for a scenario name or file (``demo``). It runs
 the phases of `kernels.daily._simulate_block` in the same order, reading the processor's cycle
 counter (LLVM's ``readcyclecounter``, the TSC on x86) around each, and prints each phase's share
 and its cycles per lane-day. Before it reports, it checks that its outputs equal the kernel's
@@ -165,15 +166,27 @@ def profile(network: Network, replications: int) -> tuple[np.ndarray, float]:
     return cycles, time.perf_counter() - started
 
 
-def main(argv: list[str]) -> None:
+def _network_and_replications(argv: list[str]) -> tuple[Network, int]:
+    """``[NODES LANES [REPLICATIONS]]`` (a synthetic network) or ``SCENARIO [REPLICATIONS]`` (a
+    scenario name or file, as the CLI takes it)."""
+    if argv and not argv[0].isdigit():
+        from resilience.network.compiler import compile_network
+        from resilience.scenario.loader import load_scenario
+
+        network = compile_network(load_scenario(argv[0]).scenario)
+        return network, int(argv[1]) if len(argv) >= 2 else 2048
     nodes, lanes = (int(argv[0]), int(argv[1])) if len(argv) >= 2 else (50, 100)
-    replications = int(argv[2]) if len(argv) >= 3 else 2048
-    network = reference_network(nodes, lanes)
+    return reference_network(nodes, lanes), int(argv[2]) if len(argv) >= 3 else 2048
+
+
+def main(argv: list[str]) -> None:
+    network, replications = _network_and_replications(argv)
     cycles, seconds = profile(network, replications)
     lane_days = replications * network.horizon_days * network.n_lanes
     total = float(cycles.sum())
     print(
-        f"{nodes} nodes, {lanes} lanes, {replications} replications, one thread: "
+        f"{network.name}: {network.n_nodes} nodes, {network.n_lanes} lanes, {replications} "
+        "replications, one thread: "
         f"{lane_days / seconds / 1e6:.0f} M lane-days/s, {total / lane_days:.1f} cycles a lane-day"
     )
     for i in np.argsort(-cycles.astype(np.float64)):

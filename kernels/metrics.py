@@ -158,11 +158,14 @@ def demand(
         log_mean = math.log(mu) - 0.5 * sigma * sigma if mu > 0.0 else 0.0
         key = node_demand_stream[n]
         if cv > 0.0 and mu > 0.0:
+            # The uniforms in a loop of their own: integer hashing, which the compiler
+            # vectorises; the log, cos and exp of the next loop are scalar library calls.
             for w in range(W):
                 rep = np.uint64(rep0 + w)
-                u1 = uniform(seed, rep, key, np.uint64(2 * t))
-                u2 = uniform(seed, rep, key, np.uint64(2 * t + 1))
-                normal = standard_normal(u1, u2)
+                scratch_a[w] = uniform(seed, rep, key, np.uint64(2 * t))
+                scratch_b[w] = uniform(seed, rep, key, np.uint64(2 * t + 1))
+            for w in range(W):
+                normal = standard_normal(scratch_a[w], scratch_b[w])
                 scratch_a[w] = math.exp(log_mean + sigma * normal)
         else:
             for w in range(W):

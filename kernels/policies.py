@@ -25,6 +25,8 @@ def through(request: float, capacity: float, phi: float) -> float:
 @jit
 def _fill_needs(
     lanes: np.ndarray,
+    j0: int,
+    j1: int,
     w: int,
     available: float,
     trigger_days: float,
@@ -38,9 +40,12 @@ def _fill_needs(
 ) -> None:
     """One giver (a stockpile or a donor) fills the needs of the consumers its ``lanes`` reach
     whose cover is below ``trigger_days``: in full when ``available`` allows, else pro-rata; each
-    fill is taken off the consumer's remaining need (section 5.7). Replication ``w`` only."""
+    fill is taken off the consumer's remaining need (section 5.7). Replication ``w`` only; the
+    giver's lanes are ``lanes[j0:j1]`` (indices, not a slice: a slice per replication-day is an
+    array view the kernel would allocate and release)."""
     total = 0.0
-    for lane in lanes:
+    for j in range(j0, j1):
+        lane = lanes[j]
         r = lane_consumer[lane]
         ask = 0.0
         if cover[r, w] < trigger_days:
@@ -48,7 +53,8 @@ def _fill_needs(
         request[lane, w] = ask
         total += ask
     scale = 1.0 if total <= available else available / total
-    for lane in lanes:
+    for j in range(j0, j1):
+        lane = lanes[j]
         give = request[lane, w] * scale
         filled[lane, w] = give
         need[lane_consumer[lane], w] -= give
@@ -102,7 +108,7 @@ def release_and_sharing(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stoc
             limit = node_capacity[z] * f_node[z, w] if f_node[z, w] > 0.0 else 0.0
             available = max(0.0, min(stock[z, w], release_max_fraction * buffer_initial[z], limit))
             _fill_needs(
-                release_lanes[j0:j1], w, available, release_trigger_days, cover, need,
+                release_lanes, j0, j1, w, available, release_trigger_days, cover, need,
                 lane_consumer, lane_capacity, phi, request, filled,
             )  # fmt: skip
     for i in range(sharing_nodes.shape[0]):
@@ -121,6 +127,6 @@ def release_and_sharing(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stoc
                 * (stock[donor, w] - sharing_floor_days * node_demand_mean[donor]),
             )
             _fill_needs(
-                sharing_lanes[j0:j1], w, offer, sharing_trigger_days, cover, need,
+                sharing_lanes, j0, j1, w, offer, sharing_trigger_days, cover, need,
                 lane_consumer, lane_capacity, phi, request, filled,
             )  # fmt: skip
