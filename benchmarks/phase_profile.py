@@ -3,10 +3,11 @@
 Run ``.venv/bin/python -m benchmarks.phase_profile [NODES LANES [REPLICATIONS]]`` (default: the
 50-node, 100-lane reference network of bench_kernel.py, 2,048 replications, one thread), or
 ``... phase_profile SCENARIO [REPLICATIONS]`` for a scenario name or file (``demo``). It runs
-the phases of `kernels.daily._simulate_block` in the same order, reading the processor's cycle
-counter (LLVM's ``readcyclecounter``, the TSC on x86) around each, and prints each phase's share
-and its cycles per lane-day. Before it reports, it checks that its outputs equal the kernel's
-bit for bit, so a profile of a loop that has drifted from the kernel's is refused.
+the phases of the kernel's day loop (`kernels.daily.block_function`) in the same order, reading
+the processor's cycle counter (LLVM's ``readcyclecounter``, the TSC on x86) around each, and
+prints each phase's share and its cycles per lane-day. Before it reports, it checks that its
+outputs equal the kernel's bit for bit, so a profile of a loop that has drifted from the
+kernel's is refused.
 
 Not a pytest benchmark: it explains the figures of bench_kernel.py, as docs/decisions.md
 ("What limits the kernel's speed") quotes it, rather than tracking one.
@@ -77,55 +78,60 @@ def _cycles(typingctx: Any) -> Any:
     return types.uint64(), codegen
 
 
-@njit(nogil=True)
-def _timed_block(
-    blk: Block, net: NetworkArrays, tab: Tables, out: Outputs, cycles: np.ndarray
-) -> None:
-    """`kernels.daily._simulate_block` with the cycles of each phase added to ``cycles[i]``
-    (i in the order of `PHASES`)."""
-    W = blk.width
-    a = _cycles()
-    occ = new_occurrences(net, W)
-    fac = new_factors(net, W)
-    sto = new_stocks(net, tab, W)
-    met = new_metrics(net, W)
-    scr = new_scratch(W)
-    warm_start(net, tab, sto)
-    sample_occurrences(blk, net, occ)
-    b = _cycles()
-    cycles[0] += b - a
-    for t in range(blk.horizon):
+def _timed_block(W: int) -> Any:
+    """The kernel's day loop (`kernels.daily.block_function`) for blocks of ``W`` replications,
+    compiled with the cycles of each phase added to ``cycles[i]`` (i in the order of `PHASES`).
+    ``W`` is a constant of the compiled function, as in the kernel, so the phases are the
+    kernel's own compiled specialisations."""
+
+    @njit(nogil=True)
+    def timed_block(
+        blk: Block, net: NetworkArrays, tab: Tables, out: Outputs, cycles: np.ndarray
+    ) -> None:
         a = _cycles()
-        disruption_states(blk, net, tab, occ, fac, t)
+        occ = new_occurrences(net, W)
+        fac = new_factors(net, W)
+        sto = new_stocks(net, tab, W)
+        met = new_metrics(net, W)
+        scr = new_scratch(W)
+        warm_start(net, tab, sto, W)
+        sample_occurrences(blk, net, occ)
         b = _cycles()
-        cycles[1] += b - a
-        arrivals(net, tab, fac, sto, met)
+        cycles[0] += b - a
+        for t in range(blk.horizon):
+            a = _cycles()
+            disruption_states(blk, net, tab, occ, fac, t, W)
+            b = _cycles()
+            cycles[1] += b - a
+            arrivals(net, tab, fac, sto, met, W)
+            a = _cycles()
+            cycles[2] += a - b
+            production(net, fac, sto, met, scr, W)
+            b = _cycles()
+            cycles[3] += b - a
+            demand(blk, net, tab, occ, fac, sto, met, scr, out, t, W)
+            a = _cycles()
+            cycles[4] += a - b
+            ordering(net, tab, fac, sto, scr, W)
+            b = _cycles()
+            cycles[5] += b - a
+            allocation(net, tab, fac, sto, scr, W)
+            a = _cycles()
+            cycles[6] += a - b
+            release_and_sharing(net, tab, fac, sto, W)
+            b = _cycles()
+            cycles[7] += b - a
+            shipping(net, tab, fac, sto, met, t, W)
+            a = _cycles()
+            cycles[8] += a - b
+            holding(net, sto, met, W)
+            b = _cycles()
+            cycles[9] += b - a
         a = _cycles()
-        cycles[2] += a - b
-        production(net, fac, sto, met, scr)
-        b = _cycles()
-        cycles[3] += b - a
-        demand(blk, net, tab, occ, fac, sto, met, scr, out, t)
-        a = _cycles()
-        cycles[4] += a - b
-        ordering(net, tab, fac, sto, scr)
-        b = _cycles()
-        cycles[5] += b - a
-        allocation(net, tab, fac, sto, scr)
-        a = _cycles()
-        cycles[6] += a - b
-        release_and_sharing(net, tab, fac, sto)
-        b = _cycles()
-        cycles[7] += b - a
-        shipping(net, tab, fac, sto, met, t)
-        a = _cycles()
-        cycles[8] += a - b
-        holding(net, sto, met)
-        b = _cycles()
-        cycles[9] += b - a
-    a = _cycles()
-    write_outputs(blk, net, tab, sto, met, out)
-    cycles[10] += _cycles() - a
+        write_outputs(blk, net, tab, sto, met, out)
+        cycles[10] += _cycles() - a
+
+    return timed_block
 
 
 def _outputs(network: Network, count: int) -> Outputs:
@@ -149,12 +155,12 @@ def profile(network: Network, replications: int) -> tuple[np.ndarray, float]:
     window = int(network.recovery_window_days)
 
     def block(first: int, count: int) -> Block:
-        return Block(first, min(width, count - first), first, width, seed, horizon, threshold,
-                     window)  # fmt: skip
+        return Block(first, min(width, count - first), first, seed, horizon, threshold, window)
 
     kernel, timed = _outputs(network, width), _outputs(network, width)
     simulate(0, width, seed, horizon, threshold, window, net, tab, kernel, 0, 1, width)
-    _timed_block(block(0, width), net, tab, timed, np.zeros(len(PHASES), dtype=np.uint64))
+    timed_block = _timed_block(width)
+    timed_block(block(0, width), net, tab, timed, np.zeros(len(PHASES), dtype=np.uint64))
     for ours, theirs in zip(timed, kernel, strict=True):
         if not np.array_equal(ours, theirs, equal_nan=True):
             raise SystemExit("phase_profile: the timed loop no longer matches kernels.daily")
@@ -162,7 +168,7 @@ def profile(network: Network, replications: int) -> tuple[np.ndarray, float]:
     out = _outputs(network, replications)
     started = time.perf_counter()
     for first in range(0, replications, width):
-        _timed_block(block(first, replications), net, tab, out, cycles)
+        timed_block(block(first, replications), net, tab, out, cycles)
     return cycles, time.perf_counter() - started
 
 

@@ -7,8 +7,9 @@ function of the network arrays, the seed and its replication indices, and writes
 rows of the outputs, so results are bit-identical whatever the thread count, the batch size or
 the block width.
 
-The day loop is `_simulate_block`; each phase lives in its own module and reads and writes the
-typed records of `kernels.records`:
+The day loop is `_block_of`'s compiled function; each phase lives in its own module, reads and
+writes the typed records of `kernels.records`, and takes ``W`` as its last argument, a
+compile-time constant (one compiled kernel per width in `BLOCK_WIDTHS`):
 
 ====================  ===============================  =========================================
 phase                 function                         writes
@@ -33,6 +34,8 @@ derives the static index tables and allocates the outputs.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from kernels._jit import jit
@@ -43,6 +46,7 @@ from kernels.ordering import allocation, ordering
 from kernels.policies import release_and_sharing
 from kernels.records import (
     BLOCK,
+    LARGE_NETWORK_BLOCK,
     Block,
     NetworkArrays,
     Outputs,
@@ -58,37 +62,68 @@ from kernels.states import disruption_states, sample_occurrences
 
 __all__ = [
     "BLOCK",
+    "BLOCK_WIDTHS",
     "N_CONSERVATION",
     "N_CONSUMER_METRICS",
     "N_NETWORK_METRICS",
+    "block_function",
     "block_width",
     "simulate",
 ]
 
 
-@jit
-def _simulate_block(blk: Block, net: NetworkArrays, tab: Tables, out: Outputs) -> None:
-    """Run one block of ``blk.width`` replications over the horizon, phase by phase (module
-    docstring), and write its ``blk.n_active`` rows of ``out``."""
-    W = blk.width
-    occ = new_occurrences(net, W)
-    fac = new_factors(net, W)
-    sto = new_stocks(net, tab, W)
-    met = new_metrics(net, W)
-    scr = new_scratch(W)
-    warm_start(net, tab, sto)
-    sample_occurrences(blk, net, occ)
-    for t in range(blk.horizon):
-        disruption_states(blk, net, tab, occ, fac, t)
-        arrivals(net, tab, fac, sto, met)
-        production(net, fac, sto, met, scr)
-        demand(blk, net, tab, occ, fac, sto, met, scr, out, t)
-        ordering(net, tab, fac, sto, scr)
-        allocation(net, tab, fac, sto, scr)
-        release_and_sharing(net, tab, fac, sto)
-        shipping(net, tab, fac, sto, met, t)
-        holding(net, sto, met)
-    write_outputs(blk, net, tab, sto, met, out)
+def _block_of(W: int) -> Any:
+    """The compiled day loop for blocks of ``W`` replications (`BLOCK_WIDTHS`).
+
+    ``W`` is a constant of the compiled function (a closure variable, which Numba types as a
+    literal and keys its cache on), and it reaches every phase as one, so each phase is compiled
+    for that width and each ``for w in range(W)`` has a known trip count: the compiler emits no
+    remainder loops (cold compile about 24.5 -> 20 s, measured on the demo). Only the widths a run
+    uses are compiled.
+    """
+
+    def simulate_block(blk: Block, net: NetworkArrays, tab: Tables, out: Outputs) -> None:
+        """Run one block of ``W`` replications over the horizon, phase by phase (module
+        docstring), and write its ``blk.n_active`` rows of ``out``."""
+        occ = new_occurrences(net, W)
+        fac = new_factors(net, W)
+        sto = new_stocks(net, tab, W)
+        met = new_metrics(net, W)
+        scr = new_scratch(W)
+        warm_start(net, tab, sto, W)
+        sample_occurrences(blk, net, occ)
+        for t in range(blk.horizon):
+            disruption_states(blk, net, tab, occ, fac, t, W)
+            arrivals(net, tab, fac, sto, met, W)
+            production(net, fac, sto, met, scr, W)
+            demand(blk, net, tab, occ, fac, sto, met, scr, out, t, W)
+            ordering(net, tab, fac, sto, scr, W)
+            allocation(net, tab, fac, sto, scr, W)
+            release_and_sharing(net, tab, fac, sto, W)
+            shipping(net, tab, fac, sto, met, t, W)
+            holding(net, sto, met, W)
+        write_outputs(blk, net, tab, sto, met, out)
+
+    # Numba names its cache files after the qualified name: one name per width keeps each
+    # width's compiled code in its own file, so whether a width is compiled can be told.
+    simulate_block.__qualname__ = simulate_block.__name__ = f"simulate_block_of_{W}"
+    return jit(simulate_block)
+
+
+BLOCK_WIDTHS = (LARGE_NETWORK_BLOCK, BLOCK)
+"""The block widths the kernel is compiled for (`kernels.records.block_width`)."""
+
+_simulate_block_of_large = _block_of(LARGE_NETWORK_BLOCK)
+_simulate_block = _block_of(BLOCK)
+
+
+def block_function(width: int) -> Any:
+    """The compiled block of ``width`` replications."""
+    if width == BLOCK:
+        return _simulate_block
+    if width == LARGE_NETWORK_BLOCK:
+        return _simulate_block_of_large
+    raise ValueError(f"width must be one of {BLOCK_WIDTHS}, not {width}")
 
 
 def simulate(
@@ -121,18 +156,19 @@ def simulate(
         net: the Network arrays (`kernels.records.NetworkArrays`).
         tab: the derived index tables (`kernels.records.Tables`).
         out: the output arrays (`kernels.records.Outputs`), written in place.
-        width: replications per block (`kernels.records.block_width`); no number depends on it.
+        width: replications per block, one of `BLOCK_WIDTHS` (`kernels.records.block_width`);
+            no number depends on it.
     """
+    simulate_block = block_function(width)
     for block in range(block_first, block_last):
         first = block * width
         blk = Block(
             rep_start + first,
             min(width, n_reps - first),
             first,
-            width,
             np.uint64(seed),
             horizon,
             float(threshold),
             int(window),
         )
-        _simulate_block(blk, net, tab, out)
+        simulate_block(blk, net, tab, out)

@@ -17,12 +17,11 @@ from kernels.records import Factors, Metrics, NetworkArrays, Scratch, Stocks, Ta
 
 
 @jit_phase
-def warm_start(net: NetworkArrays, tab: Tables, sto: Stocks) -> None:
+def warm_start(net: NetworkArrays, tab: Tables, sto: Stocks, W: int) -> None:
     """Day 0 (section 2.6): every buffer holds its initial stock and every lane carries its
     initial flow (units/day) on each of its lead-time days, in ``stock``, ``pipe`` and ``transit``;
     every buffer's order-up-to position ``target`` starts at its undisrupted ``T_b``.
     """
-    W = sto.stock.shape[1]
     pipe_ptr = tab.pipe_ptr
     lane_lead_time = net.lane_lead_time
     for b in range(net.buffer_node.shape[0]):
@@ -42,7 +41,9 @@ def warm_start(net: NetworkArrays, tab: Tables, sto: Stocks) -> None:
 
 
 @jit_phase
-def arrivals(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, met: Metrics) -> None:
+def arrivals(
+    net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, met: Metrics, W: int
+) -> None:
     """Phase 2: deliver what is due (a lane disruption holds its share), then clip at capacity
     (section 5.2).
     """
@@ -63,7 +64,6 @@ def arrivals(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, met: Me
     transit = sto.transit
     lost = met.lost
     m_proc = met.procurement
-    W = sto.stock.shape[1]
     for lane in range(L):
         soon = lane + LANES_AHEAD
         if soon < L:
@@ -112,7 +112,9 @@ def arrivals(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, met: Me
 
 
 @jit_phase
-def production(net: NetworkArrays, fac: Factors, sto: Stocks, met: Metrics, scr: Scratch) -> None:
+def production(
+    net: NetworkArrays, fac: Factors, sto: Stocks, met: Metrics, scr: Scratch, W: int
+) -> None:
     """Phase 3: sources and processors produce within capacity, inputs and stock room (section
     5.3).
     """
@@ -129,7 +131,6 @@ def production(net: NetworkArrays, fac: Factors, sto: Stocks, met: Metrics, scr:
     produced = met.produced
     used_inputs = met.used_inputs
     scratch_a = scr.a
-    W = sto.stock.shape[1]
     for n in range(N):
         kind = node_kind[n]
         if kind != SOURCE and kind != PROCESSOR:
@@ -161,7 +162,7 @@ def production(net: NetworkArrays, fac: Factors, sto: Stocks, met: Metrics, scr:
 
 @jit_phase
 def shipping(
-    net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, met: Metrics, t: int
+    net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, met: Metrics, t: int, W: int
 ) -> None:
     """Phase 7: filled quantities leave their suppliers into the lanes' rings, direct and by
     detour; advance the ring cursors (section 5.8).
@@ -184,7 +185,6 @@ def shipping(
     transit = sto.transit
     m_ship = met.shipping
     ship_total = met.ship_total
-    W = sto.stock.shape[1]
     for lane in range(L):
         soon = lane + LANES_AHEAD
         if soon < L:

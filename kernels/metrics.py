@@ -113,6 +113,7 @@ def demand(
     scr: Scratch,
     out: Outputs,
     t: int,
+    W: int,
 ) -> None:
     """Phase 4: serve demand from stock, lost sales; shortfall bookkeeping for TTS/TTR (sections
     5.4, 7.1).
@@ -148,7 +149,6 @@ def demand(
     seed = blk.seed
     threshold = blk.threshold
     window = blk.window
-    W = sto.stock.shape[1]
     for r in range(R):
         n = consumers[r]
         mu = node_demand_mean[n]
@@ -224,7 +224,7 @@ def demand(
 
 
 @jit_phase
-def holding(net: NetworkArrays, sto: Stocks, met: Metrics) -> None:
+def holding(net: NetworkArrays, sto: Stocks, met: Metrics, W: int) -> None:
     """End of day: holding costs on every buffer and on each consumer's stock (section 7.2)."""
     B = net.buffer_node.shape[0]
     R = net.consumers.shape[0]
@@ -234,7 +234,6 @@ def holding(net: NetworkArrays, sto: Stocks, met: Metrics) -> None:
     stock = sto.stock
     hold_total = met.hold_total
     m_hold = met.holding
-    W = sto.stock.shape[1]
     for b in range(B):
         rate = node_holding_cost[buffer_node[b]]
         if rate == 0.0:

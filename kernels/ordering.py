@@ -30,7 +30,9 @@ def extra_lead_days(x: float, extra: int, factor: float, lic: int) -> float:
 
 
 @jit_phase
-def ordering(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, scr: Scratch) -> None:
+def ordering(
+    net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, scr: Scratch, W: int
+) -> None:
     """Phase 5: inventory positions over every inbound lane, today's order-up-to positions and
     the orders (section 5.5). ``scr.a`` holds a buffer's extra pipeline days ``X_b`` per
     replication while it is computed."""
@@ -59,7 +61,6 @@ def ordering(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, scr: Sc
     target_now = sto.target
     transit = sto.transit
     extra_days = scr.a
-    W = sto.stock.shape[1]
     for i in range(order_buffers.shape[0]):
         b = order_buffers[i]
         target = buffer_target[b]
@@ -191,7 +192,9 @@ def split_by_share(
 
 
 @jit_phase
-def allocation(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, scr: Scratch) -> None:
+def allocation(
+    net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, scr: Scratch, W: int
+) -> None:
     """Phase 6a: effective shares with switching, requests, and each supplier's allocation (section
     5.6).
     """
@@ -228,7 +231,6 @@ def allocation(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, scr: 
     n_unbounded = scr.n_unbounded
     scratch_a = scr.a
     scratch_b = scr.b
-    W = sto.stock.shape[1]
     for i in range(order_buffers.shape[0]):
         b = order_buffers[i]
         j0 = group_ptr[i]

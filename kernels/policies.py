@@ -61,7 +61,7 @@ def _fill_needs(
 
 
 @jit_phase
-def release_and_sharing(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks) -> None:
+def release_and_sharing(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stocks, W: int) -> None:
     """Phases 6b and 6c: strategic stockpile release, then allied sharing (section 5.7)."""
     R = net.consumers.shape[0]
     buffer_initial = net.buffer_initial
@@ -92,7 +92,6 @@ def release_and_sharing(net: NetworkArrays, tab: Tables, fac: Factors, sto: Stoc
     stock = sto.stock
     target = sto.target
     toward = sto.toward
-    W = sto.stock.shape[1]
     if release_lanes.shape[0] > 0 or sharing_lanes.shape[0] > 0:
         for r in range(R):
             n = consumers[r]

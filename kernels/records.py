@@ -9,8 +9,8 @@ kernel, except `Outputs`, which it writes:
   same field names and order).
 - `Outputs`: the output arrays, written in place.
 
-The others are a block's working state, allocated by `kernels.daily` for each block of ``W =
-W`` replications (`block_width`); every array has the replications as its last, contiguous axis:
+The others are a block's working state, allocated by `kernels.daily` for each block of W
+replications (`block_width`); every array has the replications as its last, contiguous axis:
 
 - `Block`: which replications the block runs and where it writes them.
 - `Occurrences`: the sampled disruption and hazard occurrences (phase 1 advances hazards).
@@ -35,6 +35,7 @@ from kernels._jit import jit_phase
 
 __all__ = [
     "BLOCK",
+    "LARGE_NETWORK_BLOCK",
     "LARGE_NETWORK_LANES",
     "Block",
     "Factors",
@@ -68,9 +69,14 @@ LARGE_NETWORK_LANES = 4000
 64 gave 139 and 32 gave 93."""
 
 
+LARGE_NETWORK_BLOCK = 32
+"""Replications per block above `LARGE_NETWORK_LANES` lanes."""
+
+
 def block_width(n_lanes: int) -> int:
-    """Replications per block for a network of ``n_lanes`` lanes (`BLOCK`, or 32 when large)."""
-    return BLOCK if n_lanes <= LARGE_NETWORK_LANES else 32
+    """Replications per block for a network of ``n_lanes`` lanes (`BLOCK`, or
+    `LARGE_NETWORK_BLOCK` when large)."""
+    return BLOCK if n_lanes <= LARGE_NETWORK_LANES else LARGE_NETWORK_BLOCK
 
 
 class NetworkArrays(NamedTuple):
@@ -177,15 +183,15 @@ class Outputs(NamedTuple):
 
 
 class Block(NamedTuple):
-    """One block of ``width`` replications: ``rep0 .. rep0 + n_active - 1`` written to output rows
+    """One block of replications: ``rep0 .. rep0 + n_active - 1`` written to output rows
     ``row0 ..``; ``seed`` is the run's seed, ``horizon`` in days, ``threshold`` the recovery
     threshold of section 7.1 (a service fraction) and ``window`` the days service must stay at
-    or above it to count as recovered."""
+    or above it to count as recovered. The block's width W is not a field: the phases take it as
+    a compile-time constant (`kernels.daily`)."""
 
     rep0: int
     n_active: int
     row0: int
-    width: int  # W, replications per block
     seed: np.uint64
     horizon: int
     threshold: float

@@ -43,8 +43,9 @@ def sample_occurrences(blk: Block, net: NetworkArrays, occ: Occurrences) -> None
         for h in range(net.haz_nodes.shape[0]):
             z = occ.haz_of_pair[h]
             a, e = hazard_event(
-                np.int64(0), np.int64(0), net.haz_rate_per_day[z], net.haz_duration[z], dist_kind, dist_params,
-                dist_values_ptr, dist_values, dist_cdf, blk.seed, rep, net.haz_pair_stream[h],
+                np.int64(0), np.int64(0), net.haz_rate_per_day[z], net.haz_duration[z], dist_kind,
+                dist_params, dist_values_ptr, dist_values, dist_cdf, blk.seed, rep,
+                net.haz_pair_stream[h],
             )  # fmt: skip
             occ.haz_a[h, w] = a
             occ.haz_e[h, w] = e
@@ -52,7 +53,7 @@ def sample_occurrences(blk: Block, net: NetworkArrays, occ: Occurrences) -> None
 
 @jit_phase
 def disruption_states(
-    blk: Block, net: NetworkArrays, tab: Tables, occ: Occurrences, fac: Factors, t: int
+    blk: Block, net: NetworkArrays, tab: Tables, occ: Occurrences, fac: Factors, t: int, W: int
 ) -> None:
     """Phase 1: occurrence levels, node/lane/export factors, chokepoint closures, surges, detours
     and switching counters (section 5.1).
@@ -115,7 +116,6 @@ def disruption_states(
     x_lane = fac.x_lane
     rep0 = blk.rep0
     seed = blk.seed
-    W = fac.f_node.shape[1]
     f_node[:, :] = 1.0
     for lane in range(L):
         if lane_dirty[lane]:

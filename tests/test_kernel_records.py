@@ -6,9 +6,10 @@ import inspect
 from dataclasses import fields
 
 import numpy as np
+import pytest
 
 import kernels.codes as codes
-from kernels.daily import simulate
+from kernels.daily import BLOCK_WIDTHS, simulate
 from kernels.records import NetworkArrays, Outputs, Tables, block_width
 from resilience.engines.kernel import NETWORK_ARGUMENTS, kernel_records
 from resilience.model import outcomes
@@ -84,7 +85,9 @@ def test_codes_and_columns_have_one_source() -> None:
 
 
 def test_no_number_depends_on_the_block_width() -> None:
-    """`block_width` picks 32 replications per block on large networks and 64 otherwise."""
+    """`block_width` picks 32 replications per block on large networks and 64 otherwise; the
+    kernel is compiled for each width it supports (the width is a compile-time constant), and
+    no other width is accepted."""
     raw = synthetic_scenario(
         40, 90, seed=2, horizon_days=150, hazards=True, chokepoint_closure=True
     )
@@ -92,7 +95,7 @@ def test_no_number_depends_on_the_block_width() -> None:
     net, tab = kernel_records(network, build_tables(network))
     count = 100
     results = []
-    for width in (16, 32, 64):
+    for width in BLOCK_WIDTHS:
         out = Outputs(
             np.empty((count, len(network.consumers), len(codes.CONSUMER_METRICS))),
             np.empty((count, len(codes.NETWORK_METRICS))),
@@ -106,5 +109,9 @@ def test_no_number_depends_on_the_block_width() -> None:
     for other in results[1:]:
         for mine, theirs in zip(results[0], other, strict=True):
             np.testing.assert_array_equal(mine, theirs)
+    with pytest.raises(ValueError, match="width must be one of"):
+        simulate(5, count, np.uint64(7), network.horizon_days, 0.95, 14, net, tab, results[0], 0,
+                 1, 16)  # fmt: skip
+    assert BLOCK_WIDTHS == (32, 64)
     assert block_width(100) == 64
     assert block_width(16_000) == 32

@@ -45,11 +45,13 @@ _SCALARS = frozenset(
 )
 
 
-def kernel_is_compiled() -> bool | None:
-    """Whether the kernel is ready without compiling: compiled in this process, or in Numba's
-    on-disk cache from an earlier run. None when this cannot be told (Numba's cache layout is
-    not public API, so a Numba that changes it gets no answer rather than a wrong one)."""
-    block: Any = daily._simulate_block  # a Numba dispatcher
+def kernel_is_compiled(width: int = daily.BLOCK) -> bool | None:
+    """Whether the kernel for blocks of ``width`` replications is ready without compiling:
+    compiled in this process, or in Numba's on-disk cache from an earlier run. None when this
+    cannot be told (Numba's cache layout is not public API, so a Numba that changes it gets no
+    answer rather than a wrong one). The default is the width of every network up to
+    `kernels.records.LARGE_NETWORK_LANES` lanes; larger networks compile their own."""
+    block: Any = daily.block_function(width)  # a Numba dispatcher
     if block.signatures:
         return True
     try:
