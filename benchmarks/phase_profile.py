@@ -118,7 +118,7 @@ def _timed_block(W: int) -> Any:
             allocation(net, tab, fac, sto, scr, W)
             a = _cycles()
             cycles[6] += a - b
-            release_and_sharing(net, tab, fac, sto, W)
+            release_and_sharing(net, tab, fac, sto, scr, W)
             b = _cycles()
             cycles[7] += b - a
             shipping(net, tab, fac, sto, met, t, W)

@@ -99,7 +99,7 @@ def _block_of(W: int) -> Any:
             demand(blk, net, tab, occ, fac, sto, met, scr, out, t, W)
             ordering(net, tab, fac, sto, scr, W)
             allocation(net, tab, fac, sto, scr, W)
-            release_and_sharing(net, tab, fac, sto, W)
+            release_and_sharing(net, tab, fac, sto, scr, W)
             shipping(net, tab, fac, sto, met, t, W)
             holding(net, sto, met, W)
         write_outputs(blk, net, tab, sto, met, out)
