@@ -25,7 +25,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from kernels.daily import simulate
+from kernels.daily import simulate, width_is_constant
 from kernels.flows import arrivals, production, shipping, warm_start
 from kernels.metrics import demand, holding, write_outputs
 from kernels.ordering import allocation, ordering
@@ -78,16 +78,18 @@ def _cycles(typingctx: Any) -> Any:
     return types.uint64(), codegen
 
 
-def _timed_block(W: int) -> Any:
-    """The kernel's day loop (`kernels.daily.block_function`) for blocks of ``W`` replications,
-    compiled with the cycles of each phase added to ``cycles[i]`` (i in the order of `PHASES`).
-    ``W`` is a constant of the compiled function, as in the kernel, so the phases are the
-    kernel's own compiled specialisations."""
+def _timed_block(width: int) -> Any:
+    """The kernel's day loop (`kernels.daily.block_function`) for blocks of ``width``
+    replications, compiled with the cycles of each phase added to ``cycles[i]`` (i in the order
+    of `PHASES`). The width is compiled in or read at run time as the kernel does it
+    (`kernels.daily.width_is_constant`), so the phases are the kernel's own specialisations."""
+    constant = width_is_constant(width)
 
     @njit(nogil=True)
     def timed_block(
         blk: Block, net: NetworkArrays, tab: Tables, out: Outputs, cycles: np.ndarray
     ) -> None:
+        W = width if constant else blk.width
         a = _cycles()
         occ = new_occurrences(net, W)
         fac = new_factors(net, W)
@@ -155,7 +157,9 @@ def profile(network: Network, replications: int) -> tuple[np.ndarray, float]:
     window = int(network.recovery_window_days)
 
     def block(first: int, count: int) -> Block:
-        return Block(first, min(width, count - first), first, seed, horizon, threshold, window)
+        return Block(
+            first, min(width, count - first), first, width, seed, horizon, threshold, window
+        )
 
     kernel, timed = _outputs(network, width), _outputs(network, width)
     simulate(0, width, seed, horizon, threshold, window, net, tab, kernel, 0, 1, width)

@@ -8,8 +8,8 @@ rows of the outputs, so results are bit-identical whatever the thread count, the
 the block width.
 
 The day loop is `_block_of`'s compiled function; each phase lives in its own module, reads and
-writes the typed records of `kernels.records`, and takes ``W`` as its last argument, a
-compile-time constant (one compiled kernel per width in `BLOCK_WIDTHS`):
+writes the typed records of `kernels.records`, and takes ``W`` as its last argument (one compiled
+day loop per width in `BLOCK_WIDTHS`; the usual width is a compile-time constant):
 
 ====================  ===============================  =========================================
 phase                 function                         writes
@@ -69,22 +69,26 @@ __all__ = [
     "block_function",
     "block_width",
     "simulate",
+    "width_is_constant",
 ]
 
 
-def _block_of(W: int) -> Any:
-    """The compiled day loop for blocks of ``W`` replications (`BLOCK_WIDTHS`).
+def _block_of(width: int, constant: bool) -> Any:
+    """The compiled day loop for blocks of ``width`` replications (`BLOCK_WIDTHS`).
 
-    ``W`` is a constant of the compiled function (a closure variable, which Numba types as a
-    literal and keys its cache on), and it reaches every phase as one, so each phase is compiled
-    for that width and each ``for w in range(W)`` has a known trip count: the compiler emits no
-    remainder loops (cold compile about 24.5 -> 20 s, measured on the demo). Only the widths a run
-    uses are compiled.
+    With ``constant``, ``W`` is a constant of the compiled function (a closure variable, which
+    Numba types as a literal and keys its cache on) and reaches every phase as one, so each phase
+    is compiled for that width and each ``for w in range(W)`` has a known trip count: no
+    remainder loops (cold compile about 24.5 -> 20 s on the demo, same speed). Without it, ``W``
+    is read from the block at run time, as for the 32-wide blocks of large networks, where the
+    constant made the day 20-35% slower (docs/decisions.md). Only the widths a run uses are
+    compiled.
     """
 
     def simulate_block(blk: Block, net: NetworkArrays, tab: Tables, out: Outputs) -> None:
         """Run one block of ``W`` replications over the horizon, phase by phase (module
         docstring), and write its ``blk.n_active`` rows of ``out``."""
+        W = width if constant else blk.width
         occ = new_occurrences(net, W)
         fac = new_factors(net, W)
         sto = new_stocks(net, tab, W)
@@ -106,15 +110,21 @@ def _block_of(W: int) -> Any:
 
     # Numba names its cache files after the qualified name: one name per width keeps each
     # width's compiled code in its own file, so whether a width is compiled can be told.
-    simulate_block.__qualname__ = simulate_block.__name__ = f"simulate_block_of_{W}"
+    simulate_block.__qualname__ = simulate_block.__name__ = f"simulate_block_of_{width}"
     return jit(simulate_block)
 
 
 BLOCK_WIDTHS = (LARGE_NETWORK_BLOCK, BLOCK)
 """The block widths the kernel is compiled for (`kernels.records.block_width`)."""
 
-_simulate_block_of_large = _block_of(LARGE_NETWORK_BLOCK)
-_simulate_block = _block_of(BLOCK)
+
+def width_is_constant(width: int) -> bool:
+    """Whether the day loop for blocks of ``width`` has the width compiled in (`_block_of`)."""
+    return width == BLOCK
+
+
+_simulate_block_of_large = _block_of(LARGE_NETWORK_BLOCK, width_is_constant(LARGE_NETWORK_BLOCK))
+_simulate_block = _block_of(BLOCK, width_is_constant(BLOCK))
 
 
 def block_function(width: int) -> Any:
@@ -166,6 +176,7 @@ def simulate(
             rep_start + first,
             min(width, n_reps - first),
             first,
+            width,
             np.uint64(seed),
             horizon,
             float(threshold),

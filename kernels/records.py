@@ -186,12 +186,13 @@ class Block(NamedTuple):
     """One block of replications: ``rep0 .. rep0 + n_active - 1`` written to output rows
     ``row0 ..``; ``seed`` is the run's seed, ``horizon`` in days, ``threshold`` the recovery
     threshold of section 7.1 (a service fraction) and ``window`` the days service must stay at
-    or above it to count as recovered. The block's width W is not a field: the phases take it as
-    a compile-time constant (`kernels.daily`)."""
+    or above it to count as recovered. ``width`` is W, the replications per block; the usual
+    width is compiled in as a constant instead (`kernels.daily`)."""
 
     rep0: int
     n_active: int
     row0: int
+    width: int
     seed: np.uint64
     horizon: int
     threshold: float
