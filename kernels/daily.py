@@ -79,10 +79,10 @@ def _block_of(width: int, constant: bool) -> Any:
     With ``constant``, ``W`` is a constant of the compiled function (a closure variable, which
     Numba types as a literal and keys its cache on) and reaches every phase as one, so each phase
     is compiled for that width and each ``for w in range(W)`` has a known trip count: no
-    remainder loops (cold compile about 24.5 -> 20 s on the demo, same speed). Without it, ``W``
-    is read from the block at run time, as for the 32-wide blocks of large networks, where the
-    constant made the day 20-35% slower (docs/decisions.md). Only the widths a run uses are
-    compiled.
+    remainder loops (the demo's compile in-process 23.1-23.3 -> 21.0-21.8 s at the same speed;
+    in a fresh process the gain is within the noise). Without it, ``W`` is read from the block
+    at run time, as for the 32-wide blocks of large networks, where the constant made the day
+    20-35% slower (docs/decisions.md). Only the widths a run uses are compiled.
     """
 
     def simulate_block(blk: Block, net: NetworkArrays, tab: Tables, out: Outputs) -> None:
