@@ -108,6 +108,15 @@ def _best_of(function: Any, rounds: int) -> float:
     return best
 
 
+def _reference_rate(network: Network, tables: KernelTables, replications: int = 2048) -> float:
+    """Lane-days per second on the reference network, best of 2, for a ratio in the same run."""
+
+    def reference_run() -> None:
+        _assert_work(run_batch(network, tables, 0, replications, threads=THREADS), replications)
+
+    return lane_days(network, replications) / _best_of(reference_run, 2)
+
+
 def test_ratios_against_numpy_and_python(
     benchmark: Any, network: Network, tables: KernelTables
 ) -> None:
@@ -177,12 +186,7 @@ def test_shipped_scenario_per_lane_day(
     demand = result.consumer[:, :, metric_index("demand")]
     assert np.all(demand.sum(axis=1) > 0.0), "every replication must have simulated demand"
     rate = lane_days(scenario, replications) / benchmark.stats.stats.min
-    reference_reps = 2048
-
-    def reference_run() -> None:
-        _assert_work(run_batch(network, tables, 0, reference_reps, threads=THREADS), reference_reps)
-
-    reference_rate = lane_days(network, reference_reps) / _best_of(reference_run, 2)
+    reference_rate = _reference_rate(network, tables)
     benchmark.extra_info.update(
         threads=THREADS,
         nodes=scenario.n_nodes,
@@ -235,12 +239,7 @@ def test_large_network_per_lane_day(benchmark: Any, network: Network, tables: Ke
     )
     _assert_work(result, replications)
     large_rate = lane_days(large, replications) / benchmark.stats.stats.min
-    reference_reps = 2048
-
-    def reference_run() -> None:
-        _assert_work(run_batch(network, tables, 0, reference_reps, threads=THREADS), reference_reps)
-
-    reference_rate = lane_days(network, reference_reps) / _best_of(reference_run, 2)
+    reference_rate = _reference_rate(network, tables)
     benchmark.extra_info.update(
         threads=THREADS,
         lane_days=lane_days(large, replications),
