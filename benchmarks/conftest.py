@@ -17,8 +17,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.section("benchmark figures (same run)")
     for bench in benchmarks:
         info = getattr(bench, "extra_info", {}) or {}
-        figures = ", ".join(
-            f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}"
-            for key, value in info.items()
-        )
+        figures = ", ".join(f"{key}={_figure(value)}" for key, value in info.items())
         terminalreporter.write_line(f"{bench.name}: {figures}")
+
+
+def _figure(value: Any) -> str:
+    """A float to 4 significant figures, a list of them in brackets, anything else as is."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_figure(item) for item in value) + "]"
+    return str(value)
