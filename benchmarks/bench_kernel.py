@@ -194,8 +194,9 @@ def test_shipped_scenario_per_lane_day(
 
     The reference network is synthetic (one consumer per two lanes, demand without noise); the
     shipped scenarios have lognormal demand at every consumer, whose draws (two hashed uniforms,
-    a log, a cosine and an exponential per consumer-day) are most of their time
-    (`benchmarks.phase_profile`), so they are tracked here as well.
+    a log, a cosine and an exponential per consumer-day, vector loops since
+    `kernels.elementary`) were about half their time (`benchmarks.phase_profile`), so they are
+    tracked here as well.
     """
     scenario = compile_network(load_scenario(name).scenario)
     scenario_tables = build_tables(scenario)

@@ -6,6 +6,8 @@ be imported and tested on its own.
 - `kernels.codes`: the codes, output columns and tolerance shared with `resilience`.
 - `kernels.rng`, `kernels.draws`, `kernels.timeline`: the counter-based uniform, the draws and
   the sampled timeline, compiled once and callable from Python.
+- `kernels.elementary`: the log, exp and cosine of the demand draws, in arithmetic that a vector
+  loop keeps bit for bit.
 - `kernels.records`: the typed records (named tuples of arrays) the kernel passes around.
 - `kernels.daily`: the day loop over blocks of replications, and `simulate`, its entry point.
 - Phases: `kernels.states` (1), `kernels.flows` (2, 3, 7), `kernels.metrics` (4, outputs),

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import numba
 
-__all__ = ["jit", "jit_phase"]
+__all__ = ["jit", "jit_inline", "jit_phase"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,3 +44,11 @@ def jit_phase(function: F) -> F:
     which otherwise costs about a second of compile time per phase.
     """
     return numba.njit(**_OPTIONS, no_cpython_wrapper=True, no_cfunc_wrapper=True)(function)  # type: ignore[no-any-return]
+
+
+def jit_inline(function: F) -> F:
+    """`jit` for the few scalar helpers a vector loop calls (`kernels.elementary`, the standard
+    normal): Numba inlines them where they are called (``inline="always"``), so that LLVM sees
+    the loop's whole body and vectorises it. Left to LLVM, the standard normal stayed a call in
+    the demand loop and the loop stayed scalar. Python can still call them."""
+    return numba.njit(**_OPTIONS, inline="always")(function)  # type: ignore[no-any-return]

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from kernels._jit import jit
+from kernels._jit import jit, jit_inline
 from kernels.codes import (
     EXPONENTIAL,
     FIXED,
@@ -27,6 +27,7 @@ from kernels.codes import (
     UNIFORM,
     WEIBULL,
 )
+from kernels.elementary import cos_turns, log
 from kernels.rng import uniform
 
 __all__ = ["distribution_value", "draw_days", "round_days", "round_duration", "standard_normal"]
@@ -53,10 +54,11 @@ def round_duration(x: float) -> int:
     return 1 if days == 0 and x > 0.0 else days
 
 
-@jit
+@jit_inline
 def standard_normal(u_a: float, u_b: float) -> float:
-    """Box-Muller, cosine branch: ``sqrt(-2 ln u_a) * cos(2 pi u_b)``."""
-    return math.sqrt(-2.0 * math.log(u_a)) * math.cos(2.0 * math.pi * u_b)
+    """Box-Muller, cosine branch: ``sqrt(-2 ln u_a) * cos(2 pi u_b)``, with the logarithm and
+    cosine of `kernels.elementary`, so that a vector loop of draws gives the scalar call's bits."""
+    return math.sqrt(-2.0 * log(u_a)) * cos_turns(u_b)
 
 
 @jit

@@ -43,6 +43,7 @@ from kernels.codes import (
     TTS,
 )
 from kernels.draws import standard_normal
+from kernels.elementary import exp
 from kernels.records import (
     Block,
     Factors,
@@ -159,14 +160,14 @@ def demand(
         key = node_demand_stream[n]
         if cv > 0.0 and mu > 0.0:
             # The uniforms in a loop of their own: integer hashing, which the compiler
-            # vectorises; the log, cos and exp of the next loop are scalar library calls.
+            # vectorises; so is the next loop, whose log, cos and exp are `kernels.elementary`'s.
             for w in range(W):
                 rep = np.uint64(rep0 + w)
                 scratch_a[w] = uniform(seed, rep, key, np.uint64(2 * t))
                 scratch_b[w] = uniform(seed, rep, key, np.uint64(2 * t + 1))
             for w in range(W):
                 normal = standard_normal(scratch_a[w], scratch_b[w])
-                scratch_a[w] = math.exp(log_mean + sigma * normal)
+                scratch_a[w] = exp(log_mean + sigma * normal)
         else:
             for w in range(W):
                 scratch_a[w] = mu

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from resilience.model.timeline import standard_normal, uniform
+from resilience.model.timeline import exp, standard_normal, uniform
 
 _INF = math.inf  # one global lookup in the rules called per lane and day
 
@@ -230,7 +230,7 @@ def lognormal_demand(
     z = standard_normal(
         uniform(seed, replication, key, 2 * t), uniform(seed, replication, key, 2 * t + 1)
     )
-    return math.exp(m + sigma * z)
+    return exp(m + sigma * z)
 
 
 def serve(stock: float, demand: float) -> float:

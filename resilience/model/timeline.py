@@ -14,13 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kernels import draws, rng
+from kernels import draws, elementary, rng
 from kernels import timeline as compiled
 from resilience.network.arrays import DISRUPTION_KIND_CODES, DISTRIBUTION_CODES, Network
 
 __all__ = [
     "Occurrence",
     "distribution_sample",
+    "exp",
     "mix",
     "round_days",
     "sample_timeline",
@@ -66,6 +67,12 @@ def round_days(x: float) -> int:
 def standard_normal(u_a: float, u_b: float) -> float:
     """Box-Muller, cosine branch: ``sqrt(-2 ln u_a) * cos(2 pi u_b)`` (section 4.3)."""
     return float(draws.standard_normal(float(u_a), float(u_b)))
+
+
+def exp(x: float) -> float:
+    """``e**x`` as the kernel computes it (`kernels.elementary.exp`, within 1 ulp of
+    ``math.exp``), for the lognormal demand of section 4.3."""
+    return float(elementary.exp(float(x)))
 
 
 def distribution_sample(network: Network, dist: int, u_a: float, u_b: float) -> float:
