@@ -616,9 +616,8 @@ class _Run:
         while pending.any():
             weight = np.zeros_like(remaining)
             into.add(weight, np.where(pending, flow, 0.0))
-            entitled = np.divide(
-                remaining[of] * flow, weight[of], out=np.zeros_like(request), where=pending
-            )
+            level = np.divide(remaining, weight, out=np.zeros_like(remaining), where=weight > 0.0)
+            entitled = np.where(pending, level[of] * flow, 0.0)
             met = pending & (request <= entitled)
             n_met = np.zeros(remaining.shape, dtype=np.int64)
             into.add(n_met, met)

@@ -158,17 +158,18 @@ def split_by_share(
             lane = lanes[j]
             if filled[lane, w] == -1.0:
                 weight += flow[lane]
+        level = remaining / weight
         met = 0
         for j in range(j0, j1):
             lane = lanes[j]
-            if filled[lane, w] == -1.0 and request[lane, w] <= remaining * flow[lane] / weight:
+            if filled[lane, w] == -1.0 and request[lane, w] <= level * flow[lane]:
                 filled[lane, w] = -2.0
                 met += 1
         if met == 0:
             for j in range(j0, j1):
                 lane = lanes[j]
                 if filled[lane, w] == -1.0:
-                    filled[lane, w] = remaining * flow[lane] / weight
+                    filled[lane, w] = level * flow[lane]
             remaining = 0.0
             break
         for j in range(j0, j1):
@@ -326,7 +327,9 @@ def allocation(
             # request fits its first-round entitlement (then each gets that entitlement and
             # buyers without a contract get 0, as `split_by_share` would give). Other
             # replications take `split_by_share`. weight: sum of the contracted flows that
-            # ask; n_met: contracted requests that fit their entitlement.
+            # ask; level: the first round's water level (-1 where the stock suffices), one
+            # division per replication rather than per lane; n_met: contracted requests that
+            # fit their entitlement level * flow.
             weight = capacity_sum
             n_met = n_unbounded
             for w in range(W):
@@ -338,23 +341,28 @@ def allocation(
                 if flow > 0.0:
                     for w in range(W):
                         weight[w] += flow if request[lane, w] > 0.0 else 0.0
+            level = handed
+            for w in range(W):
+                short = scratch_b[w] > scratch_a[w] and weight[w] > 0.0
+                level[w] = scratch_a[w] / weight[w] if short else -1.0
             for j in range(j0, j1):
                 lane = supplier_lanes[j]
                 flow = lane_initial_flow[lane]
                 if flow > 0.0:
                     for w in range(W):
-                        asks = request[lane, w] > 0.0 and scratch_b[w] > scratch_a[w]
-                        fits = asks and request[lane, w] <= scratch_a[w] * flow / weight[w]
+                        asks = request[lane, w] > 0.0
+                        fits = asks and request[lane, w] <= level[w] * flow
                         n_met[w] += 1.0 if fits else 0.0
             for j in range(j0, j1):
                 lane = supplier_lanes[j]
                 flow = lane_initial_flow[lane]
                 for w in range(W):
-                    if scratch_b[w] <= scratch_a[w]:
-                        filled[lane, w] = request[lane, w]
-                    elif n_met[w] == 0.0 and weight[w] > 0.0:
-                        asks = flow > 0.0 and request[lane, w] > 0.0
-                        filled[lane, w] = scratch_a[w] * flow / weight[w] if asks else 0.0
+                    # One unconditional store, so that the loop vectorises; replications left
+                    # to split_by_share below are overwritten there.
+                    asks = flow > 0.0 and request[lane, w] > 0.0
+                    entitled = level[w] * flow if asks else 0.0
+                    fits = scratch_b[w] <= scratch_a[w]
+                    filled[lane, w] = request[lane, w] if fits else entitled
             for w in range(W):
                 if scratch_b[w] > scratch_a[w] and not (n_met[w] == 0.0 and weight[w] > 0.0):
                     split_by_share(

@@ -383,10 +383,11 @@ def split(
     """Divide ``available`` units among ``lanes`` whose requests exceed it (section 5.6).
 
     By orders (``flow`` None): ``q_l = r_l * A / sum r``. By baseline share: each buyer with an
-    undisrupted flow ``B_l > 0`` is entitled to ``A B_l / sum B`` over the buyers still
-    wanting more; a buyer whose request fits its entitlement gets its request and the others
-    share what it leaves (water-filling, at most one round per buyer). Buyers without a
-    baseline flow (alternates) share what the contracted buyers leave, by their requests.
+    undisrupted flow ``B_l > 0`` is entitled to ``lambda * B_l``, with the water level
+    ``lambda = A / sum B`` over the buyers still wanting more; a buyer whose request fits its
+    entitlement gets its request and the others share what it leaves (water-filling, at most
+    one round per buyer). Buyers without a baseline flow (alternates) share what the
+    contracted buyers leave, by their requests.
     """
     if flow is None:
         total = 0.0
@@ -403,10 +404,11 @@ def split(
         weight = 0.0
         for lane in pending:
             weight += flow[lane]
-        met = [lane for lane in pending if request[lane] <= remaining * flow[lane] / weight]
+        level = remaining / weight
+        met = [lane for lane in pending if request[lane] <= level * flow[lane]]
         if not met:
             for lane in pending:
-                fill[lane] = remaining * flow[lane] / weight
+                fill[lane] = level * flow[lane]
             remaining = 0.0
             break
         for lane in met:
