@@ -152,14 +152,8 @@ def disruption_states(
                     haz_e[h, w] = e
         for w in range(W):
             a = haz_a[h, w]
-            e = haz_e[h, w]
-            started = a <= t
-            haz_last[h, w] = a if started else haz_last[h, w]
-            # occurrence_level(t, a, e, severity, ramp), branch-free so the loop vectorises.
-            u = t - e
-            ramping = severity * (ramp - u) / (ramp + 1.0)
-            level = severity if t < e else (ramping if u < ramp else 0.0)
-            f_node[node, w] *= 1.0 - (level if started else 0.0)
+            haz_last[h, w] = a if a <= t else haz_last[h, w]
+            f_node[node, w] *= 1.0 - occurrence_level(t, a, haz_e[h, w], severity, ramp)
     for d in range(D):
         kind = dis_kind[d]
         target = dis_target[d]

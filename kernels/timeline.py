@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from kernels._jit import jit
+from kernels._jit import jit, jit_inline
 from kernels.draws import draw_days, round_days, round_duration
 from kernels.rng import uniform
 
@@ -28,18 +28,17 @@ __all__ = [
 ]
 
 
-@jit
+@jit_inline
 def occurrence_level(t: int, a: int, e: int, severity: float, ramp: int) -> float:
     """Level (a fraction) of an occurrence ``(a, e, severity, ramp)`` on day ``t`` (section 3.2):
-    ``severity`` on ``a <= t < e``, then a linear ramp down over ``ramp`` days, else 0."""
-    if t < a:
-        return 0.0
-    if t < e:
-        return severity
+    ``severity`` on ``a <= t < e``, then a linear ramp down over ``ramp`` days, else 0.
+
+    Written with selects rather than early returns, and inlined, so that a loop over the
+    replications of a block that calls it (the hazards of `kernels.states`) vectorises."""
     u = t - e
-    if u < ramp:
-        return severity * (ramp - u) / (ramp + 1.0)
-    return 0.0
+    ramping = severity * (ramp - u) / (ramp + 1.0)
+    level = severity if t < e else (ramping if u < ramp else 0.0)
+    return level if a <= t else 0.0
 
 
 @jit
