@@ -18,9 +18,11 @@ import numpy as np
 import pytest
 import scipy.stats
 
+from kernels.ordering import split_by_share
 from resilience.engines.kernel import run_batch
 from resilience.model.outcomes import metric_index
 from resilience.model.reference import ReferenceRun, simulate_replication
+from resilience.model.rules import split
 from resilience.model.timeline import sample_timeline
 from resilience.network.arrays import Network
 from resilience.network.tables import build_tables
@@ -238,6 +240,41 @@ def test_baseline_shares_split_a_short_supply_evenly() -> None:
         assert served == pytest.approx(2 * D / 3, rel=1e-12)
     fill = _fill_rates(network)
     assert fill[0] == pytest.approx(fill[1], abs=0.02)  # start-up stocks differ a little
+
+
+@pytest.mark.parametrize(
+    ("flow", "asked", "available", "expected"),
+    [
+        # Round 1 at level 4 / 4 = 1: only the first buyer's 0.5 fits its entitlement 1. Round
+        # 2 shares the 3.5 left at level 3.5 / 3 = 7/6 between the two buyers still short,
+        # B = 1 and 2. Nothing is left for the buyer without a contract (B = 0).
+        ([1.0, 1.0, 2.0, 0.0], [0.5, 3.0, 3.0, 1.0], 4.0, [0.5, 7 / 6, 7 / 3, 0.0]),
+        # Level 3 / 2: both contracted requests fit (0.5 and 1), and the buyer without a
+        # contract gets what they leave, 1.5 of its 2.
+        ([1.0, 1.0, 0.0], [0.5, 1.0, 2.0], 3.0, [0.5, 1.0, 1.5]),
+        # No request fits its entitlement: each contracted buyer gets level * B = 6/4 * B.
+        ([1.0, 3.0], [5.0, 5.0], 6.0, [1.5, 4.5]),
+    ],
+)
+def test_share_water_filling_by_hand(
+    flow: list[float], asked: list[float], available: float, expected: list[float]
+) -> None:
+    """Allocation by baseline share (section 5.6) on hand-worked cases, in the Python rule the
+    reference and the DES call and in the kernel's compiled `split_by_share` (replication 1 of
+    a block of 2, to check it reads and writes only its own column). Exact: every level and
+    fill here is one correctly rounded operation on the exact value."""
+    lanes = list(range(len(flow)))
+    fill = [float("nan")] * len(flow)
+    split(asked, lanes, available, flow, fill)
+    assert fill == pytest.approx(expected, rel=1e-15, abs=0.0)
+    column = np.array(asked)[:, None] * np.array([[9.0, 1.0]])
+    filled = np.full_like(column, -7.0)
+    split_by_share(
+        np.array(lanes, dtype=np.int64), 0, len(lanes), 1, available, column, np.array(flow),
+        filled,
+    )  # fmt: skip
+    assert filled[:, 1] == pytest.approx(expected, rel=1e-15, abs=0.0)
+    assert np.all(filled[:, 0] == -7.0)
 
 
 def test_pro_rata_by_orders_favours_the_longer_pipeline() -> None:
