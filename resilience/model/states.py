@@ -75,10 +75,14 @@ class DayStates:
         layout = self.layout
         if not layout.adaptive:
             return layout.target[b]
+        x_l, lic = self.x_l, self.lic
         extra = 0.0
         for lane in layout.normal_in[b]:
+            if x_l[lane] == 0.0 and lic[lane] == 0:
+                continue  # extra_lead_days is 0: no detour, no licensing delay (most lane-days)
             extra += layout.share[lane] * extra_lead_days(
-                self.x_l[lane], self.E[lane], self.F[lane], self.lic[lane]
+                x_l[lane], self.E[lane], self.F[lane], lic[lane]
             )
-        surge = self.surge[b] if b < layout.n_nodes else 1.0  # stock buffer b is node b
+        surges = self.surge  # by node: stock buffer b is node b, input buffers come after
+        surge = surges[b] if b < len(surges) else 1.0
         return order_target(layout.target[b], layout.rate[b], layout.pipeline[b], surge, extra)
