@@ -12,6 +12,8 @@ be imported and tested on its own.
 - `kernels.daily`: the day loop over blocks of replications, and `simulate`, its entry point.
 - Phases: `kernels.states` (1), `kernels.flows` (2, 3, 7), `kernels.metrics` (4, outputs),
   `kernels.ordering` (5, 6a), `kernels.policies` (6b, 6c).
+- `kernels.pages`, `kernels.prefetch`: memory hints for large networks (2 MiB pages for a
+  block's lane arrays, prefetching the pipeline ring); no value depends on them.
 - `kernels._jit`: the one jit policy.
 """
 

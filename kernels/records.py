@@ -32,6 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from kernels._jit import jit_phase
+from kernels.pages import lane_arrays
 
 __all__ = [
     "BLOCK",
@@ -321,19 +322,24 @@ def new_factors(net: NetworkArrays, W: int) -> Factors:
     L = net.lane_from.shape[0]
     K = net.choke_detour_days.shape[0]
     R = net.consumers.shape[0]
+    # The (L, W) arrays in three allocations (`kernels.pages`): g and gx start at 1 and are
+    # reset lazily where lane_dirty (most lanes are never touched); the others are written
+    # before they are read.
+    by_lane = lane_arrays(6, L, W, np.float64, 1.0)
+    by_lane_days = lane_arrays(2, L, W, np.int64, 0)
     return Factors(
         np.empty((N, W)),
-        np.ones((L, W)),  # g: reset lazily where lane_dirty (most lanes are never touched)
-        np.ones((L, W)),
-        np.zeros((L, W), dtype=np.int64),
+        by_lane[0],
+        by_lane[1],
+        by_lane_days[0],
         np.empty((K, W)),
         np.empty((R, W)),
-        np.empty((L, W)),
-        np.empty((L, W)),
-        np.empty((L, W)),
-        np.zeros((L, W), dtype=np.int64),
-        np.empty((L, W)),
-        np.zeros((L, W), dtype=np.int32),
+        by_lane[2],
+        by_lane[3],
+        by_lane[4],
+        by_lane_days[1],
+        by_lane[5],
+        lane_arrays(1, L, W, np.int32, 0)[0],
         np.zeros(K, dtype=np.bool_),
         np.zeros(L, dtype=np.bool_),
         np.zeros(L, dtype=np.bool_),
@@ -348,16 +354,17 @@ def new_stocks(net: NetworkArrays, tab: Tables, W: int) -> Stocks:
     B = net.buffer_node.shape[0]
     L = net.lane_from.shape[0]
     R = net.consumers.shape[0]
+    by_lane = lane_arrays(3, L, W, np.float64, 0.0)  # transit, request, filled (`kernels.pages`)
     return Stocks(
         np.empty((B, W)),
-        np.zeros((tab.pipe_ptr[L], W)),
-        np.zeros((L, W)),
+        lane_arrays(1, tab.pipe_ptr[L], W, np.float64, 0.0)[0],
+        by_lane[0],
         np.zeros(L, dtype=np.int64),
         np.zeros((B, W)),
         np.zeros((B, W)),
         np.empty((B, W)),
-        np.zeros((L, W)),
-        np.zeros((L, W)),
+        by_lane[1],
+        by_lane[2],
         np.zeros((B, W)),
         np.zeros((R, W)),
         np.empty((R, W)),
