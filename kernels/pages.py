@@ -7,8 +7,9 @@ Linux backs memory with 2 MiB pages (transparent huge pages) where a program ask
 ``madvise(MADV_HUGEPAGE)``, which is the default setting of Debian and most distributions
 ("madvise" in ``/sys/kernel/mm/transparent_hugepage/enabled``). NumPy asks for its own large
 arrays; memory allocated in compiled code is Numba's and is not asked for, so `lane_arrays`
-asks. On the 2,000-node, 16,000-lane network the day took a median 1.10-1.14 times fewer
-cycles, with identical outputs (docs/decisions.md, "What limits the kernel's speed").
+asks. On the 2,000-node, 16,000-lane network the day ran a median 1.10-1.14 times as fast in
+the profiler (1.05 in whole runs on both cores), with identical outputs (docs/decisions.md,
+"What limits the kernel's speed").
 
 `lane_arrays` allocates several arrays of one shape as one block of memory, so that one request
 covers them all and few of its 2 MiB pages straddle an array's edge. The advice is a hint: no
