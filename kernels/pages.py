@@ -1,15 +1,15 @@
 """A block's large working arrays, allocated together and backed by 2 MiB pages where they can be.
 
 On a large network a block's lane arrays are 4 MB each and its pipeline rings about 100 MB
-(16,000 lanes, 32 replications). The day visits each lane's row and its ring slot of the day, so
-with the usual 4 KiB pages nearly every visit also misses the processor's page-translation cache.
-Linux backs memory with 2 MiB pages (transparent huge pages) where a program asks for them with
-``madvise(MADV_HUGEPAGE)``, which is the default setting of Debian and most distributions
-("madvise" in ``/sys/kernel/mm/transparent_hugepage/enabled``). NumPy asks for its own large
-arrays; memory allocated in compiled code is Numba's and is not asked for, so `lane_arrays`
-asks. On the 2,000-node, 16,000-lane network the day ran a median 1.10-1.14 times as fast in
-the profiler (1.05 in whole runs on both cores), with identical outputs (docs/decisions.md,
-"What limits the kernel's speed").
+(16,000 lanes, 32 replications). The day visits each lane's row and its ring slot of the day,
+which on 4 KiB pages span tens of thousands of pages, far more than the processor's
+page-translation cache holds. Linux backs memory with 2 MiB pages (transparent huge pages) where
+a program asks for them with ``madvise(MADV_HUGEPAGE)``: the "madvise" setting in
+``/sys/kernel/mm/transparent_hugepage/enabled``, Debian's default and this project's machines'.
+NumPy asks for its own large arrays; memory allocated in compiled code is Numba's and is not
+asked for, so `lane_arrays` asks. On the 2,000-node, 16,000-lane network the day ran a median
+1.10-1.14 times as fast in the profiler (1.05 in whole runs on both cores), with identical
+outputs (docs/decisions.md, "What limits the kernel's speed").
 
 `lane_arrays` allocates several arrays of one shape as one block of memory, so that one request
 covers them all and few of its 2 MiB pages straddle an array's edge. The advice is a hint: no

@@ -47,11 +47,13 @@ def _huge_kib_within(start: int, end: int) -> int:
     reason="this machine has no transparent huge pages",
 )
 def test_large_lane_arrays_are_on_huge_pages() -> None:
-    # 16 MiB: at least 7 whole 2 MiB pages lie inside, wherever the allocator put it. With the
-    # advice each is backed by one huge page when first written (the kernel's "madvise" and
-    # "always" settings both honour it); Numba's allocation alone gets 4 KiB pages under
-    # "madvise", Debian's default.
-    arrays = lane_arrays(2, 16_384, 64, np.float64, 0.0)
+    # 40 MiB: above glibc's largest threshold for serving an allocation from memory the process
+    # has used before (32 MiB), so it is fresh, untouched memory whatever ran earlier in this
+    # process; at least 19 whole 2 MiB pages lie inside, wherever the allocator put it. With the
+    # advice each is backed by one huge page when first written (the "madvise" and "always"
+    # settings both honour it); Numba's allocation alone gets 4 KiB pages under "madvise",
+    # Debian's default.
+    arrays = lane_arrays(5, 16_384, 64, np.float64, 0.0)
     whole_pages = arrays.nbytes // HUGE_PAGE_BYTES - 1
     address = arrays.ctypes.data
     huge_kib = _huge_kib_within(address, address + arrays.nbytes)
