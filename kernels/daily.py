@@ -53,6 +53,7 @@ from kernels.records import (
     Tables,
     block_width,
     new_factors,
+    new_lane_floats,
     new_metrics,
     new_occurrences,
     new_scratch,
@@ -90,8 +91,9 @@ def _block_of(width: int, constant: bool) -> Any:
         docstring), and write its ``blk.n_active`` rows of ``out``."""
         W = width if constant else blk.width
         occ = new_occurrences(net, W)
-        fac = new_factors(net, W)
-        sto = new_stocks(net, tab, W)
+        lane_floats = new_lane_floats(net, tab, W)
+        fac = new_factors(net, W, lane_floats)
+        sto = new_stocks(net, tab, W, lane_floats)
         met = new_metrics(net, W)
         scr = new_scratch(W)
         warm_start(net, tab, sto, W)

@@ -7,12 +7,15 @@ page-translation cache holds. Linux backs memory with 2 MiB pages (transparent h
 a program asks for them with ``madvise(MADV_HUGEPAGE)``: the "madvise" setting in
 ``/sys/kernel/mm/transparent_hugepage/enabled``, Debian's default and this project's machines'.
 NumPy asks for its own large arrays; memory allocated in compiled code is Numba's and is not
-asked for, so `lane_arrays` asks. On the 2,000-node, 16,000-lane network the day ran a median
+asked for, so `lane_rows` asks. On the 2,000-node, 16,000-lane network the day ran a median
 1.10-1.14 times as fast in the profiler (1.05 in whole runs on both cores), with identical
 outputs (docs/decisions.md, "What limits the kernel's speed").
 
-`lane_arrays` allocates several arrays of one shape as one block of memory, so that one request
-covers them all and few of its 2 MiB pages straddle an array's edge. The advice is a hint: no
+A block's arrays of one type with a row per lane (or pipeline slot) are allocated as one
+`lane_rows` array (`kernels.records.new_lane_floats`), so that one request covers them all and
+few of its 2 MiB pages straddle an array's edge. On a large network the float allocation is
+above 32 MiB, the most glibc serves from memory the process has used before (whose pages stay
+4 KiB), so it is always fresh memory, which the advice applies to. The advice is a hint: no
 value depends on it, and where it does not apply (a small network, whose arrays span no whole
 2 MiB page; another operating system; huge pages switched off) nothing changes.
 """
@@ -26,7 +29,7 @@ from numba import types
 
 from kernels._jit import jit
 
-__all__ = ["HUGE_PAGE_BYTES", "advise_huge_pages", "lane_arrays"]
+__all__ = ["HUGE_PAGE_BYTES", "advise_huge_pages", "lane_rows"]
 
 HUGE_PAGE_BYTES = 2 * 1024 * 1024
 """Size of an x86-64 transparent huge page (``hpage_pmd_size``)."""
@@ -64,12 +67,12 @@ else:
 
 
 @jit
-def lane_arrays(count: int, rows: int, W: int, dtype: type, value: float) -> np.ndarray:
-    """``count`` arrays of shape ``(rows, W)`` and type ``dtype``, every element ``value``, as
-    the ``(count, rows, W)`` array whose ``[i]`` is the i-th (a C-contiguous view, typed as a
-    separately allocated 2-D array would be). The memory is asked to be on huge pages before it
-    is first written."""
-    a = np.empty((count, rows, W), dtype)
+def lane_rows(rows: int, W: int, dtype: type) -> np.ndarray:
+    """A ``(rows, W)`` array of ``dtype``, every element zero, whose memory is asked to be on huge
+    pages before it is first written. Callers allocate several of a block's arrays as one and
+    take row ranges, ``a[k * L:(k + 1) * L]``: each is a C-contiguous 2-D array, typed as a
+    separately allocated one would be."""
+    a = np.empty((rows, W), dtype)
     advise_huge_pages(a)
-    a[:, :, :] = value
+    a[:, :] = 0
     return a

@@ -32,12 +32,14 @@ from typing import NamedTuple
 import numpy as np
 
 from kernels._jit import jit_phase
-from kernels.pages import lane_arrays
+from kernels.pages import lane_rows
 
 __all__ = [
     "BLOCK",
+    "FACTOR_LANE_FLOATS",
     "LARGE_NETWORK_BLOCK",
     "LARGE_NETWORK_LANES",
+    "STOCK_LANE_FLOATS",
     "Block",
     "Factors",
     "Metrics",
@@ -49,6 +51,7 @@ __all__ = [
     "Tables",
     "block_width",
     "new_factors",
+    "new_lane_floats",
     "new_metrics",
     "new_occurrences",
     "new_scratch",
@@ -315,31 +318,48 @@ def new_occurrences(net: NetworkArrays, W: int) -> Occurrences:
     )
 
 
+FACTOR_LANE_FLOATS = 6
+"""Factors' float ``(L, W)`` arrays: g_lane, gx_lane, phi, avail, x_lane, detour_factor."""
+
+STOCK_LANE_FLOATS = 3
+"""Stocks' float ``(L, W)`` arrays: transit, request, filled."""
+
+
 @jit_phase
-def new_factors(net: NetworkArrays, W: int) -> Factors:
-    """A block's factor arrays in their no-disruption state."""
+def new_lane_floats(net: NetworkArrays, tab: Tables, W: int) -> A:
+    """A block's float arrays with a row per lane or pipeline slot, as one zeroed ``(9 L + P, W)``
+    allocation asked to be on huge pages (`kernels.pages`): rows ``[0, 6 L)`` become the six lane
+    arrays of `new_factors`, ``[6 L, 9 L)`` the three of `new_stocks` and ``[9 L, 9 L + P)`` its
+    pipeline ring (P slots, ``tab.pipe_ptr[L]``)."""
+    L = net.lane_from.shape[0]
+    return lane_rows((FACTOR_LANE_FLOATS + STOCK_LANE_FLOATS) * L + tab.pipe_ptr[L], W, np.float64)
+
+
+@jit_phase
+def new_factors(net: NetworkArrays, W: int, lane_floats: A) -> Factors:
+    """A block's factor arrays in their no-disruption state; their ``(L, W)`` float arrays are
+    rows of ``lane_floats`` (`new_lane_floats`)."""
     N = net.node_kind.shape[0]
     L = net.lane_from.shape[0]
     K = net.choke_detour_days.shape[0]
     R = net.consumers.shape[0]
-    # The (L, W) arrays in three allocations (`kernels.pages`): g and gx start at 1 and are
-    # reset lazily where lane_dirty (most lanes are never touched); the others are written
-    # before they are read.
-    by_lane = lane_arrays(6, L, W, np.float64, 1.0)
-    by_lane_days = lane_arrays(2, L, W, np.int64, 0)
+    # g and gx start at 1 and are reset lazily where lane_dirty (most lanes are never touched);
+    # the others are written before they are read.
+    lane_floats[: FACTOR_LANE_FLOATS * L] = 1.0
+    lane_days = lane_rows(2 * L, W, np.int64)  # lic, extra
     return Factors(
         np.empty((N, W)),
-        by_lane[0],
-        by_lane[1],
-        by_lane_days[0],
+        lane_floats[0:L],
+        lane_floats[L : 2 * L],
+        lane_days[0:L],
         np.empty((K, W)),
         np.empty((R, W)),
-        by_lane[2],
-        by_lane[3],
-        by_lane[4],
-        by_lane_days[1],
-        by_lane[5],
-        lane_arrays(1, L, W, np.int32, 0)[0],
+        lane_floats[2 * L : 3 * L],
+        lane_floats[3 * L : 4 * L],
+        lane_floats[4 * L : 5 * L],
+        lane_days[L : 2 * L],
+        lane_floats[5 * L : 6 * L],
+        lane_rows(L, W, np.int32),
         np.zeros(K, dtype=np.bool_),
         np.zeros(L, dtype=np.bool_),
         np.zeros(L, dtype=np.bool_),
@@ -349,22 +369,23 @@ def new_factors(net: NetworkArrays, W: int) -> Factors:
 
 
 @jit_phase
-def new_stocks(net: NetworkArrays, tab: Tables, W: int) -> Stocks:
-    """A block's material state, empty (filled by `warm_start`)."""
+def new_stocks(net: NetworkArrays, tab: Tables, W: int, lane_floats: A) -> Stocks:
+    """A block's material state, empty (filled by `warm_start`); transit, request, filled and the
+    pipeline ring are rows of ``lane_floats`` (`new_lane_floats`), zero."""
     B = net.buffer_node.shape[0]
     L = net.lane_from.shape[0]
     R = net.consumers.shape[0]
-    by_lane = lane_arrays(3, L, W, np.float64, 0.0)  # transit, request, filled (`kernels.pages`)
+    first = FACTOR_LANE_FLOATS * L
     return Stocks(
         np.empty((B, W)),
-        lane_arrays(1, tab.pipe_ptr[L], W, np.float64, 0.0)[0],
-        by_lane[0],
+        lane_floats[first + STOCK_LANE_FLOATS * L :],
+        lane_floats[first : first + L],
         np.zeros(L, dtype=np.int64),
         np.zeros((B, W)),
         np.zeros((B, W)),
         np.empty((B, W)),
-        by_lane[1],
-        by_lane[2],
+        lane_floats[first + L : first + 2 * L],
+        lane_floats[first + 2 * L : first + 3 * L],
         np.zeros((B, W)),
         np.zeros((R, W)),
         np.empty((R, W)),
