@@ -327,10 +327,13 @@ STOCK_LANE_FLOATS = 3
 
 @jit_phase
 def new_lane_floats(net: NetworkArrays, tab: Tables, W: int) -> A:
-    """A block's float arrays with a row per lane or pipeline slot, as one zeroed ``(9 L + P, W)``
-    allocation asked to be on huge pages (`kernels.pages`): rows ``[0, 6 L)`` become the six lane
-    arrays of `new_factors`, ``[6 L, 9 L)`` the three of `new_stocks` and ``[9 L, 9 L + P)`` its
-    pipeline ring (P slots, ``tab.pipe_ptr[L]``)."""
+    """A block's float arrays with a row per lane or pipeline slot, as one zeroed array of
+    ``(FACTOR_LANE_FLOATS + STOCK_LANE_FLOATS) * L + P`` rows and ``W`` columns, asked to be on
+    huge pages (`kernels.pages`): its first `FACTOR_LANE_FLOATS` ranges of ``L`` rows become
+    `new_factors`' lane arrays, the next `STOCK_LANE_FLOATS` those of `new_stocks`, and the last
+    ``P`` rows its pipeline ring (``P = tab.pipe_ptr[L]`` slots). One allocation rather than
+    several: on a large network it is well above 32 MiB, so it is always fresh memory, which
+    the request for huge pages applies to."""
     L = net.lane_from.shape[0]
     return lane_rows((FACTOR_LANE_FLOATS + STOCK_LANE_FLOATS) * L + tab.pipe_ptr[L], W, np.float64)
 
